@@ -1,0 +1,84 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Platform.Hosting.Configuration;
+
+namespace Platform.Messaging.Bus;
+
+/// <summary>MassTransit over RabbitMQ with the platform's naming, validation and readiness.</summary>
+public static class BusRegistration
+{
+    /// <summary>
+    /// Adds MassTransit on RabbitMQ from <c>ConnectionStrings:RabbitMq</c> (an AMQP URI, validated at start) and
+    /// <see cref="BusOptions"/>. <paramref name="configure"/> registers consumers. MassTransit's own bus health
+    /// check is tagged <c>ready</c>, so <c>/health/ready</c> covers the broker connection.
+    /// </summary>
+    public static IHostApplicationBuilder AddPlatformBus(this IHostApplicationBuilder builder, Action<IBusRegistrationConfigurator>? configure = null)
+    {
+        builder.Services.AddOptions<ConnectionStringsOptions>().BindConfiguration(ConnectionStringsOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ConnectionStringsOptions>, RabbitMqConnectionValidator>();
+        builder.Services.AddValidatedOptions<BusOptions>(BusOptions.Section);
+
+        var prefix = builder.Configuration[$"{BusOptions.Section}:{nameof(BusOptions.EntityPrefix)}"] ?? "";
+        builder.Services.AddMassTransit(x =>
+        {
+            x.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(prefix.Length == 0 ? null : prefix, false));
+            configure?.Invoke(x);
+            x.UsingRabbitMq((context, cfg) =>
+            {
+                var busOptions = context.GetRequiredService<IOptions<BusOptions>>().Value;
+                var uri = new Uri(context.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value.RabbitMq!);
+                var (user, password) = Credentials(uri);
+                cfg.Host(uri, h =>
+                {
+                    h.Username(user);
+                    h.Password(password);
+                    h.ConnectionName(builder.Environment.ApplicationName);
+                });
+                if (prefix.Length > 0)
+                {
+                    cfg.MessageTopology.SetEntityNameFormatter(new PrefixEntityNameFormatter(cfg.MessageTopology.EntityNameFormatter, prefix + "-"));
+                }
+
+                cfg.PrefetchCount = busOptions.PrefetchCount;
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+        builder.Services.AddOptions<MassTransitHostOptions>().Configure<IOptions<BusOptions>>((host, bus) =>
+        {
+            host.WaitUntilStarted = false;
+            host.StartTimeout = TimeSpan.FromSeconds(bus.Value.StartTimeoutSeconds);
+            host.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+        return builder;
+    }
+
+    internal static (string User, string Password) Credentials(Uri uri)
+    {
+        if (string.IsNullOrEmpty(uri.UserInfo))
+        {
+            return ("guest", "guest");
+        }
+
+        var parts = uri.UserInfo.Split(':', 2);
+        return (Uri.UnescapeDataString(parts[0]), parts.Length > 1 ? Uri.UnescapeDataString(parts[1]) : "");
+    }
+
+    internal sealed class RabbitMqConnectionValidator : IValidateOptions<ConnectionStringsOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, ConnectionStringsOptions options)
+        {
+            const string key = ConnectionStringsOptions.Section + ":RabbitMq";
+            if (string.IsNullOrWhiteSpace(options.RabbitMq))
+            {
+                return ValidateOptionsResult.Fail($"{key} is required (e.g. amqp://guest:guest@127.0.0.1:56720/)");
+            }
+
+            if (!Uri.TryCreate(options.RabbitMq, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps") || string.IsNullOrEmpty(uri.Host))
+            {
+                return ValidateOptionsResult.Fail($"{key} must be an amqp:// or amqps:// URI with a host, e.g. amqp://guest:guest@127.0.0.1:56720/");
+            }
+
+            return ValidateOptionsResult.Success;
+        }
+    }
+}

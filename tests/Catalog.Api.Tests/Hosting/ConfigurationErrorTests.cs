@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using Platform.Testing;
+
+namespace Catalog.Api.Tests.Hosting;
+
+/// <summary>Runs the real binary: a bad setting must stop it at start with one line naming the key.</summary>
+public sealed class ConfigurationErrorTests
+{
+    [Theory]
+    [InlineData("ConnectionStrings__Postgres", "Host=127.0.0.1;Port=notaport", "ConnectionStrings:Postgres")]
+    [InlineData("ConnectionStrings__Postgres", "", "ConnectionStrings:Postgres")]
+    [InlineData("ConnectionStrings__Redis", "", "ConnectionStrings:Redis")]
+    [InlineData("ConnectionStrings__RabbitMq", "http://127.0.0.1:56720/", "ConnectionStrings:RabbitMq")]
+    [InlineData("Bus__PrefetchCount", "0", "Bus:PrefetchCount")]
+    [InlineData("Service__NodeName", "bad node name!", "Service:NodeName")]
+    public async Task BadSettingStopsTheServiceWithOneLineNamingTheKey(string variable, string value, string key)
+    {
+        var (exitCode, stdout, stderr) = await RunServiceAsync(new() { [variable] = value });
+
+        Assert.Equal(78, exitCode);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("catalog-api: configuration error: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains(key, lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MigrateVerbReportsABadConnectionStringTheSameWay()
+    {
+        var (exitCode, _, stderr) = await RunServiceAsync(new() { ["ConnectionStrings__Postgres"] = "Host=127.0.0.1;Database=" }, "migrate");
+
+        Assert.Equal(78, exitCode);
+        Assert.Contains("ConnectionStrings:Postgres has no Database", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownVerbOptionIsNamed()
+    {
+        var (exitCode, _, stderr) = await RunServiceAsync([], "seed", "--categorys", "5");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("--categorys", stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunServiceAsync(Dictionary<string, string> overrides, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(typeof(Program).Assembly.Location);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // A complete, valid configuration; each case breaks exactly one setting.
+        start.Environment["ConnectionStrings__Postgres"] = TestServers.PostgresAdmin;
+        start.Environment["ConnectionStrings__Redis"] = TestServers.Redis;
+        start.Environment["ConnectionStrings__RabbitMq"] = TestServers.RabbitMq.ToString();
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in overrides)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("the service did not stop on a bad setting within 60 s");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
