@@ -1,0 +1,75 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Platform.Caching;
+
+/// <summary>Settings of one cache instance (one node). Bound to the <c>Cache</c> section.</summary>
+public sealed class CacheOptions : IValidatableObject
+{
+    public const string Section = "Cache";
+
+    /// <summary>Prefix of every Redis key and channel. Services of one cluster share it; tests isolate with it.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9:_.-]{1,64}$", ErrorMessage = "must be 1-64 letters, digits or : _ . -")]
+    public string KeyPrefix { get; set; } = "platform:";
+
+    /// <summary>L1 size bound in bytes (estimated from serialized size). 128 MiB suits a 2-core node running a few services.</summary>
+    [Range(1024, long.MaxValue)]
+    public long L1SizeLimitBytes { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>Use Redis as L2 and backplane. Off: a node-local cache (tests, tools).</summary>
+    public bool UseRedis { get; set; } = true;
+
+    /// <summary>While the backplane is disconnected an L1 entry is trusted at most this long (it may be missing invalidations).</summary>
+    public TimeSpan DegradedL1Ttl { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Invalidations kept in the Redis stream for nodes to replay after a disconnect. ~100k covers minutes of heavy churn.</summary>
+    [Range(100, 10_000_000)]
+    public int StreamMaxLength { get; set; } = 100_000;
+
+    /// <summary>How often a node compares its last applied sequence with Redis's, catching a lost last message.</summary>
+    public TimeSpan GapCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a key invalidation blocks write-back of factories that started before it. Longer than any factory runs.</summary>
+    public TimeSpan InvalidationMemory { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a tag's version counter lives after its last bump; must outlive every entry (duration + fail-safe).</summary>
+    public TimeSpan TagVersionRetention { get; set; } = TimeSpan.FromDays(2);
+
+    /// <summary>Expiry of the cluster single-flight lock: a crashed holder blocks others at most this long.</summary>
+    public TimeSpan ClusterLockDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Tags this node remembers invalidations of; past it, it clears L1 rather than grow without bound.</summary>
+    [Range(1000, 10_000_000)]
+    public int MaxTrackedTags { get; set; } = 200_000;
+
+    /// <summary>Defaults for entries that pass no options.</summary>
+    public CacheEntryOptions DefaultEntryOptions { get; set; } = new();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (DegradedL1Ttl <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("must be positive", [nameof(DegradedL1Ttl)]);
+        }
+
+        if (GapCheckInterval <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("must be positive", [nameof(GapCheckInterval)]);
+        }
+
+        if (ClusterLockDuration <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("must be positive", [nameof(ClusterLockDuration)]);
+        }
+
+        var longest = DefaultEntryOptions.Duration + (DefaultEntryOptions.FailSafeMaxDuration ?? TimeSpan.Zero);
+        if (TagVersionRetention < longest)
+        {
+            yield return new ValidationResult($"must be at least the default entry lifetime ({longest})", [nameof(TagVersionRetention)]);
+        }
+
+        if (InvalidationMemory <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("must be positive", [nameof(InvalidationMemory)]);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+namespace Platform.Caching;
+
+/// <summary>
+/// Counters of one cache instance. Plain fields incremented atomically: the L1 hit path pays one interlocked
+/// add, not a metrics call. <see cref="CacheMetrics"/> exports them as observable counters.
+/// </summary>
+public sealed class CacheStatistics
+{
+    internal long L1Hits;
+    internal long L1Misses;
+    internal long L2Hits;
+    internal long L2Misses;
+    internal long L2Errors;
+    internal long FactoryRuns;
+    internal long FactoryErrors;
+    internal long StaleServed;
+    internal long WriteBacksRefused;
+    internal long BackplanePublished;
+    internal long BackplaneReceived;
+    internal long BackplaneReplayed;
+    internal long BackplaneGaps;
+    internal long BackplaneResyncs;
+    internal long L1Evictions;
+
+    public long L1HitCount => Interlocked.Read(ref L1Hits);
+
+    public long L1MissCount => Interlocked.Read(ref L1Misses);
+
+    public long L2HitCount => Interlocked.Read(ref L2Hits);
+
+    public long L2MissCount => Interlocked.Read(ref L2Misses);
+
+    public long L2ErrorCount => Interlocked.Read(ref L2Errors);
+
+    public long FactoryRunCount => Interlocked.Read(ref FactoryRuns);
+
+    public long FactoryErrorCount => Interlocked.Read(ref FactoryErrors);
+
+    public long StaleServedCount => Interlocked.Read(ref StaleServed);
+
+    /// <summary>Factory results not stored because their key or a tag was invalidated while they ran.</summary>
+    public long WriteBacksRefusedCount => Interlocked.Read(ref WriteBacksRefused);
+
+    public long BackplanePublishedCount => Interlocked.Read(ref BackplanePublished);
+
+    public long BackplaneReceivedCount => Interlocked.Read(ref BackplaneReceived);
+
+    public long BackplaneReplayedCount => Interlocked.Read(ref BackplaneReplayed);
+
+    public long BackplaneGapCount => Interlocked.Read(ref BackplaneGaps);
+
+    /// <summary>Times this node cleared its L1 because it could not prove it had every invalidation.</summary>
+    public long BackplaneResyncCount => Interlocked.Read(ref BackplaneResyncs);
+
+    internal void Increment(ref long counter) => Interlocked.Increment(ref counter);
+}

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Platform.Hosting;
+using Platform.Hosting.Configuration;
+using StackExchange.Redis;
+
+namespace Platform.Caching;
+
+/// <summary>Registration of the platform cache in a service.</summary>
+public static class CachingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds one <see cref="ITwoLevelCache"/> per process (a node), configured from the <c>Cache</c> section and
+    /// validated at start, using the service's Redis connection (<c>AddPlatformRedis</c>) for L2 and the backplane.
+    /// Adds a <c>cache</c> readiness check that reports Degraded while the backplane is disconnected.
+    /// </summary>
+    public static IHostApplicationBuilder AddPlatformCache(this IHostApplicationBuilder builder, Action<CacheOptions>? configure = null)
+    {
+        var options = builder.Services.AddValidatedOptions<CacheOptions>(CacheOptions.Section);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        builder.Services.AddSingleton(sp =>
+        {
+            var cacheOptions = sp.GetRequiredService<IOptions<CacheOptions>>().Value;
+            return new TwoLevelCache(
+                cacheOptions,
+                cacheOptions.UseRedis ? sp.GetRequiredService<IConnectionMultiplexer>() : null,
+                sp.GetRequiredService<ILogger<TwoLevelCache>>(),
+                sp.GetService<TimeProvider>());
+        });
+        builder.Services.AddSingleton<ITwoLevelCache>(sp => sp.GetRequiredService<TwoLevelCache>());
+        builder.Services.AddHostedService<CacheStarter>();
+        builder.Services.AddHealthChecks().AddCheck<CacheHealthCheck>("cache", tags: [HealthTags.Ready]);
+        return builder;
+    }
+
+    private sealed class CacheStarter(TwoLevelCache cache) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => cache.StartAsync();
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private sealed class CacheHealthCheck(TwoLevelCache cache) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            var (count, bytes) = cache.L1Usage;
+            var data = new Dictionary<string, object> { ["l1Entries"] = count, ["l1Bytes"] = bytes };
+            return Task.FromResult(cache.IsBackplaneConnected
+                ? HealthCheckResult.Healthy($"backplane connected; L1 {count} entries", data)
+                : HealthCheckResult.Degraded($"backplane disconnected: L1 entries trusted at most the degraded TTL; L1 {count} entries", data: data));
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace Platform.Caching.L2;
+
+/// <summary>An L2 entry as stored in Redis.</summary>
+internal sealed record L2Entry(byte[] Payload, long StartSeq, long FreshUntilUnixMs, long FailSafeUntilUnixMs, bool Expired, string ETag, string[] Tags);
+
+/// <summary>Result of a read: the entry (if valid) and the sequence/epoch a factory run would start from.</summary>
+internal readonly record struct L2Read(L2Entry? Entry, long Seq, string Epoch);
+
+internal enum L2WriteOutcome
+{
+    Stored,
+    Invalidated,
+    EpochChanged,
+}
+
+/// <summary>Typed calls to <see cref="RedisScripts"/>; one round trip each.</summary>
+internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions options, string nodeId)
+{
+    private readonly string _prefix = options.KeyPrefix;
+
+    // Each node proposes its own epoch; the first script to run on an empty Redis makes it the epoch.
+    private readonly RedisValue _epochCandidate = Guid.NewGuid().ToString("N");
+
+    public IConnectionMultiplexer Connection => redis;
+
+    public string Channel => _prefix + "bp";
+
+    public bool IsConnected => redis.IsConnected;
+
+    private IDatabase Db => redis.GetDatabase();
+
+    public RedisKey DataKey(string key) => _prefix + "d:" + key;
+
+    public RedisKey LockKey(string key) => _prefix + "lock:" + key;
+
+    public async Task<L2Read> ReadAsync(string key)
+    {
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Read, [DataKey(key)], [_prefix, _epochCandidate]))!;
+        var seq = (long)result[1];
+        var epoch = (string)result[2]!;
+        if ((long)result[0] == 0)
+        {
+            return new L2Read(null, seq, epoch);
+        }
+
+        var entry = new L2Entry(
+            (byte[])result[3]!,
+            (long)result[4],
+            (long)result[5],
+            (long)result[6],
+            (long)result[7] > 0,
+            (string)result[8]!,
+            ((string)result[9]!).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        return new L2Read(entry, seq, epoch);
+    }
+
+    public async Task<(L2WriteOutcome Outcome, long Seq)> WriteAsync(
+        string key, long startSeq, string epoch, TimeSpan ttl, byte[] payload, long freshUntilUnixMs, long failSafeUntilUnixMs,
+        string etag, string[] tags, bool conditional)
+    {
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Write, [DataKey(key)],
+        [
+            _prefix, _epochCandidate, key, startSeq, epoch, (long)Math.Max(1, ttl.TotalMilliseconds), payload,
+            freshUntilUnixMs, failSafeUntilUnixMs, etag, string.Join('\n', tags), conditional ? "1" : "0",
+        ]))!;
+        var outcome = (long)result[0] switch
+        {
+            1 => L2WriteOutcome.Stored,
+            0 => L2WriteOutcome.Invalidated,
+            _ => L2WriteOutcome.EpochChanged,
+        };
+        return (outcome, (long)result[1]);
+    }
+
+    public async Task<(long Seq, string Epoch)> InvalidateAsync(InvalidationKind kind, string name, long nowUnixMs)
+    {
+        var op = kind switch
+        {
+            InvalidationKind.Remove => "r",
+            InvalidationKind.Expire => "x",
+            _ => "t",
+        };
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Invalidate, [],
+        [
+            _prefix, _epochCandidate, op, name, nodeId, options.StreamMaxLength,
+            (long)options.InvalidationMemory.TotalMilliseconds, (long)options.TagVersionRetention.TotalMilliseconds, nowUnixMs,
+        ]))!;
+        return ((long)result[0], (string)result[1]!);
+    }
+
+    public async Task<(string Epoch, long Seq)> HelloAsync()
+    {
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Hello, [], [_prefix, _epochCandidate]))!;
+        return ((string)result[0]!, (long)result[1]);
+    }
+
+    /// <summary>Stream entries from <paramref name="fromSeq"/> on (at most <paramref name="max"/>), with the current epoch and sequence.</summary>
+    public async Task<(string Epoch, long Seq, List<InvalidationMessage> Entries)> ReplayAsync(long fromSeq, int max)
+    {
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Replay, [], [_prefix, _epochCandidate, fromSeq, max]))!;
+        var epoch = (string)result[0]!;
+        var entries = new List<InvalidationMessage>();
+        foreach (RedisResult[] item in (RedisResult[])result[2]!)
+        {
+            var id = (string)item[0]!;
+            var fields = (RedisValue[])item[1]!;
+            string op = "", name = "", node = "";
+            long ts = 0;
+            for (var i = 0; i + 1 < fields.Length; i += 2)
+            {
+                switch ((string)fields[i]!)
+                {
+                    case "o": op = fields[i + 1]!; break;
+                    case "n": name = fields[i + 1]!; break;
+                    case "i": node = fields[i + 1]!; break;
+                    case "ts": ts = (long)fields[i + 1]; break;
+                }
+            }
+
+            var seq = long.Parse(id.AsSpan(0, id.IndexOf('-', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+            entries.Add(new InvalidationMessage(seq, InvalidationMessage.KindOf(op), node, epoch, ts, name));
+        }
+
+        return (epoch, (long)result[1], entries);
+    }
+
+    public Task<bool> TryLockAsync(string key, string token, TimeSpan duration) =>
+        Db.StringSetAsync(LockKey(key), token, duration, When.NotExists);
+
+    public Task UnlockAsync(string key, string token) =>
+        Db.ScriptEvaluateAsync(RedisScripts.Unlock, [LockKey(key)], [token]);
+
+    public async Task<bool> IsLockedAsync(string key) => await Db.KeyExistsAsync(LockKey(key));
+}

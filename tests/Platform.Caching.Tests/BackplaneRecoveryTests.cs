@@ -1,0 +1,140 @@
+using Platform.Testing;
+using StackExchange.Redis;
+
+namespace Platform.Caching.Tests;
+
+/// <summary>No invalidation is lost: disconnects, Redis restarts, trimmed streams and lost messages.</summary>
+public sealed class BackplaneRecoveryTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task NodeCutOffDuringAnInvalidationReplaysItOnReconnect()
+    {
+        await using var cluster = await CacheCluster.StartAsync(2, o => o.DegradedL1Ttl = TimeSpan.FromMinutes(5), viaProxy: true);
+        await cluster[0].GetOrSetAsync("k", (_, _) => Task.FromResult("v1"));
+        await cluster[1].GetOrSetAsync("k", (_, _) => Task.FromResult("unused"));
+
+        cluster.Proxy(1).Cut();
+        await Eventually.TrueAsync(() => Task.FromResult(!cluster[1].IsBackplaneConnected), Deadline, "node 1 notices the disconnect");
+        await cluster[0].RemoveAsync("k");
+        cluster.Proxy(1).Restore();
+
+        await Eventually.TrueAsync(() => Task.FromResult(cluster[1].IsBackplaneConnected && !cluster[1].IsFreshInL1("k")), Deadline, "node 1 replays the remove");
+        Assert.True(cluster[1].Statistics.BackplaneReplayedCount >= 1);
+        Assert.Equal(0, cluster[1].Statistics.BackplaneResyncCount);
+    }
+
+    [Fact]
+    public async Task RedisKilledAndRestartedWhileAnotherNodeInvalidatesConvergesWithoutWaitingForTtl()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var cluster = await CacheCluster.StartAsync(redis.Configuration, redis.Port, 2, o => o.DegradedL1Ttl = TimeSpan.FromMinutes(5));
+        await cluster[0].GetOrSetAsync("k", (_, _) => Task.FromResult("v1"), new CacheEntryOptions { Duration = TimeSpan.FromHours(1) });
+        await cluster[1].GetOrSetAsync("k", (_, _) => Task.FromResult("unused"), new CacheEntryOptions { Duration = TimeSpan.FromHours(1) });
+
+        await redis.KillAsync();
+        await redis.RestartAsync();
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await cluster[1].RemoveAsync("k");
+                return true;
+            }
+            catch (CacheUnavailableException)
+            {
+                return false;
+            }
+        }, Deadline, "node 1 invalidates once Redis is back");
+
+        // Redis lost the stream with its data: node 0 cannot replay, so it must drop its L1 (new epoch).
+        await Eventually.TrueAsync(() => Task.FromResult(!cluster[0].IsFreshInL1("k") && cluster[0].IsBackplaneConnected), Deadline, "node 0 converges");
+        Assert.Equal("v2", await cluster[0].GetOrSetAsync("k", (_, _) => Task.FromResult("v2")));
+    }
+
+    [Fact]
+    public async Task NodeWhosePositionWasTrimmedFromTheStreamClearsItsL1()
+    {
+        await using var cluster = await CacheCluster.StartAsync(2, o =>
+        {
+            o.StreamMaxLength = 100;
+            o.DegradedL1Ttl = TimeSpan.FromMinutes(5);
+        }, viaProxy: true);
+        await cluster[1].GetOrSetAsync("untouched", (_, _) => Task.FromResult("v1"));
+        cluster.Proxy(1).Cut();
+        await Eventually.TrueAsync(() => Task.FromResult(!cluster[1].IsBackplaneConnected), Deadline, "node 1 notices the disconnect");
+
+        for (var i = 0; i < 1000; i++)
+        {
+            await cluster[0].RemoveAsync($"other-{i}");
+        }
+
+        cluster.Proxy(1).Restore();
+
+        await Eventually.TrueAsync(() => Task.FromResult(cluster[1].Statistics.BackplaneResyncCount == 1), Deadline, "node 1 resyncs");
+        Assert.False(cluster[1].IsFreshInL1("untouched"));
+    }
+
+    [Fact]
+    public async Task ALostLastMessageIsFoundByThePeriodicSequenceCheck()
+    {
+        await using var cluster = await CacheCluster.StartAsync(1);
+        await cluster[0].GetOrSetAsync("k", (_, _) => Task.FromResult("v1"));
+
+        // Record an invalidation the way the script does, minus the publish: as if pub/sub dropped the message.
+        var db = TestRedis.Database;
+        var seq = await db.StringIncrementAsync(cluster.Prefix + "seq");
+        await db.ExecuteStreamAddAsync(cluster.Prefix, seq, "k");
+
+        await Eventually.TrueAsync(() => Task.FromResult(!cluster[0].IsFreshInL1("k")), Deadline, "the periodic check replays the lost remove");
+        Assert.True(cluster[0].Statistics.BackplaneReplayedCount >= 1);
+    }
+
+    [Fact]
+    public async Task WhileDisconnectedL1EntriesAreTrustedOnlyForTheDegradedTtl()
+    {
+        var time = new ManualTimeProvider();
+        await using var cluster = await CacheCluster.StartAsync(1, o => o.DegradedL1Ttl = TimeSpan.FromSeconds(5), time: time, viaProxy: true);
+        var factory = new CountingFactory<string>(run => $"v{run}");
+        var hour = new CacheEntryOptions { Duration = TimeSpan.FromHours(1) };
+        await cluster[0].GetOrSetAsync("k", factory.RunAsync, hour);
+
+        cluster.Proxy(0).Cut();
+        await Eventually.TrueAsync(() => Task.FromResult(!cluster[0].IsBackplaneConnected), Deadline, "disconnect noticed");
+        var withinTtl = await cluster[0].GetOrSetAsync("k", factory.RunAsync, hour);
+        time.Advance(TimeSpan.FromSeconds(6));
+        var afterTtl = await cluster[0].GetOrSetAsync("k", factory.RunAsync, hour);
+
+        Assert.Equal("v1", withinTtl);
+        Assert.Equal("v2", afterTtl);
+    }
+
+    [Fact]
+    public async Task WithRedisDownReadsStillWorkAndInvalidationsReportTheFailure()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var cluster = await CacheCluster.StartAsync(redis.Configuration, redis.Port, 1);
+        var cache = cluster[0];
+        await cache.GetOrSetAsync("cached", (_, _) => Task.FromResult("from-before"));
+
+        await redis.KillAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(!cache.IsBackplaneConnected), Deadline, "disconnect noticed");
+
+        Assert.Equal("from-before", await cache.GetOrSetAsync("cached", (_, _) => Task.FromResult("unused")));
+        Assert.Equal("from-factory", await cache.GetOrSetAsync("new", (_, _) => Task.FromResult("from-factory")));
+        await Assert.ThrowsAsync<CacheUnavailableException>(async () => await cache.RemoveAsync("cached"));
+        Assert.False(cache.IsFreshInL1("cached"));
+        Assert.True(cache.Statistics.L2ErrorCount >= 1);
+    }
+}
+
+internal static class StreamTestExtensions
+{
+    /// <summary>XADD of a remove entry with the cache's field layout (1.2.6 has no streams API: a script).</summary>
+    public static Task ExecuteStreamAddAsync(this IDatabase db, string prefix, long seq, string key) =>
+        db.ScriptEvaluateAsync(
+            "return redis.call('XADD', KEYS[1], ARGV[1] .. '-0', 'o', 'r', 'n', ARGV[2], 'i', 'someone-else', 'ts', '0')",
+            [prefix + "stream"],
+            [seq, key]);
+}
