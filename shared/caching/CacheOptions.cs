@@ -7,8 +7,11 @@ public sealed class CacheOptions : IValidatableObject
 {
     public const string Section = "Cache";
 
-    /// <summary>Prefix of every Redis key and channel. Services of one cluster share it; tests isolate with it.</summary>
-    [Required, RegularExpression("^[A-Za-z0-9:_.-]{1,64}$", ErrorMessage = "must be 1-64 letters, digits or : _ . -")]
+    /// <summary>
+    /// Prefix of every Redis key and channel. Services of one cluster share it; tests isolate with it. On Redis
+    /// Cluster use a hash tag (e.g. <c>{platform}:</c>) so the scripts' keys share a slot.
+    /// </summary>
+    [Required, RegularExpression("^[A-Za-z0-9:_.{}-]{1,64}$", ErrorMessage = "must be 1-64 letters, digits or : _ . - { }")]
     public string KeyPrefix { get; set; } = "platform:";
 
     /// <summary>L1 size bound in bytes (estimated from serialized size). 128 MiB suits a 2-core node running a few services.</summary>

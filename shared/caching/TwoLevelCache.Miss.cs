@@ -6,6 +6,10 @@ namespace Platform.Caching;
 // The miss path: single flight per key, L2, cluster lock, factory with timeouts and fail-safe, conditional store.
 public sealed partial class TwoLevelCache
 {
+    // What a failed eager refresh completes with: it has no value for callers that joined it (the current one
+    // was not fresh for them), so they read again rather than receive null.
+    private static readonly object EagerRefreshFailed = new();
+
     private async Task<T> MissAsync<TState, T>(
         string key,
         TState state,
@@ -21,7 +25,15 @@ public sealed partial class TwoLevelCache
         {
             if (_flights.TryGetValue(key, out var running))
             {
-                return (T)(await running.Completion.Task.WaitAsync(cancellationToken))!;
+                var result = await running.Completion.Task.WaitAsync(cancellationToken);
+                if (ReferenceEquals(result, EagerRefreshFailed))
+                {
+                    // Its only work left is unregistering itself; do it here so the next pass starts a normal flight.
+                    _flights.TryRemove(new KeyValuePair<string, Flight>(key, running));
+                    continue;
+                }
+
+                return (T)result!;
             }
 
             var flight = new Flight(key, tagArray);
@@ -160,7 +172,7 @@ public sealed partial class TwoLevelCache
                 if (eager)
                 {
                     _logger.LogWarning(e, "Eager refresh of cache key {Key} failed; the current value stays", key);
-                    flight.Completion.TrySetResult(null);
+                    flight.Completion.TrySetResult(EagerRefreshFailed);
                     return;
                 }
 

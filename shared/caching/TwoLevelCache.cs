@@ -27,6 +27,7 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
     private long _tagEpoch;
     private long _localSeq;
     private long _lastL2ErrorLogMs = long.MinValue;
+    private int _disposed;
 
     public TwoLevelCache(CacheOptions options, IConnectionMultiplexer? redis, ILogger<TwoLevelCache>? logger = null, TimeProvider? time = null, ICacheSerializer? serializer = null)
     {
@@ -64,6 +65,12 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
 
     public async ValueTask DisposeAsync()
     {
+        // Registered under two service types, so a container may dispose it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _disposing.CancelAsync();
         if (_backplane is not null)
         {
@@ -252,7 +259,19 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
     /// <inheritdoc cref="IInvalidationTarget.Apply"/>
     void IInvalidationTarget.Apply(InvalidationKind kind, string name, long seq) => Apply(kind, name, seq);
 
+    /// <summary>
+    /// Called after an invalidation (this node's or another's, live or replayed) was applied to L1, on the thread
+    /// that applied it: lets benchmarks time propagation precisely instead of polling. Must return quickly.
+    /// </summary>
+    internal Action<InvalidationKind, string, long>? Applied { get; set; }
+
     private void Apply(InvalidationKind kind, string name, long seq)
+    {
+        ApplyToL1(kind, name, seq);
+        Applied?.Invoke(kind, name, seq);
+    }
+
+    private void ApplyToL1(InvalidationKind kind, string name, long seq)
     {
         switch (kind)
         {
@@ -334,7 +353,7 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
     // ------------------------------------------------------------------ helpers
 
     /// <summary>True when L1 alone would answer a read of <paramref name="key"/> (tests and diagnostics; no statistics touched).</summary>
-    internal bool IsFreshInL1(string key) =>
+    public bool IsFreshInL1(string key) =>
         _l1.TryGet(key, out var entry) && !entry.Expired && _clock.NowMs < entry.FreshUntil && TagsValid(entry) && TrustedWhileDegraded(entry, _clock.NowMs);
 
     internal long LastAppliedSeq => _backplane?.LastApplied ?? Interlocked.Read(ref _localSeq);

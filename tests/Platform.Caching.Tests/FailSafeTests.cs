@@ -138,4 +138,23 @@ public sealed class FailSafeTests
 
         Assert.Equal(1, factory.Runs);
     }
+
+    [Fact]
+    public async Task ACallerArrivingDuringAFailedEagerRefreshGetsAValueNotNull()
+    {
+        var time = new ManualTimeProvider();
+        await using var cluster = await CacheCluster.StartAsync(1, time: time);
+        var cache = cluster[0];
+        var options = TenSeconds with { EagerRefreshThreshold = 0.5f, FailSafeMaxDuration = null };
+        await cache.GetOrSetAsync("k", (_, _) => Task.FromResult("v1"), options);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        time.Advance(TimeSpan.FromSeconds(6));
+        await cache.GetOrSetAsync<string>("k", async (_, _) => { await gate.Task; throw new InvalidOperationException("refresh failed"); }, options);
+        time.Advance(TimeSpan.FromSeconds(5));
+        var call = cache.GetOrSetAsync("k", (_, _) => Task.FromResult("v2"), options).AsTask();
+        gate.SetResult();
+
+        Assert.Equal("v2", await call);
+    }
 }
