@@ -1,3 +1,6 @@
+using CacheInvalidator.Invalidation;
+using Platform.Caching;
+using Platform.Hosting.Configuration;
 using Platform.Hosting.Connections;
 using Platform.Messaging.Bus;
 
@@ -10,7 +13,15 @@ public static class CacheInvalidatorExtensions
     {
         builder.AddPlatformPostgres();
         builder.AddPlatformRedis();
-        builder.AddPlatformBus();
+        builder.AddPlatformCache();
+        builder.Services.AddValidatedOptions<InvalidatorOptions>(InvalidatorOptions.Section);
+        builder.Services.AddSingleton<InvalidationMetrics>();
+        if (!builder.Services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            builder.Services.AddSingleton(TimeProvider.System);
+        }
+
+        builder.AddPlatformBus(bus => bus.AddConsumer<InvalidationConsumer>(typeof(InvalidationConsumerDefinition)));
         return builder;
     }
 

@@ -1,10 +1,22 @@
+using System.IO.Compression;
+using System.Text.Json.Serialization;
 using Catalog.Api.Categories;
+using Catalog.Api.Data;
+using Catalog.Api.Http;
+using Catalog.Api.Products;
+using Microsoft.AspNetCore.ResponseCompression;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Platform.Caching;
+using Platform.Hosting.Configuration;
 using Platform.Hosting.Connections;
+using Platform.Hosting.Security;
 using Platform.Messaging.Bus;
+using Platform.Messaging.Outbox;
 
 namespace Catalog.Api;
 
-/// <summary>The catalog service's wiring: its servers and its endpoints.</summary>
+/// <summary>The catalog service's wiring: its servers, cache, outbox relay, security and endpoints.</summary>
 public static class CatalogExtensions
 {
     public static WebApplicationBuilder AddCatalog(this WebApplicationBuilder builder)
@@ -12,12 +24,54 @@ public static class CatalogExtensions
         builder.AddPlatformPostgres();
         builder.AddPlatformRedis();
         builder.AddPlatformBus();
+        builder.AddPlatformCache();
+        builder.AddOutboxRelay(CatalogCommands.Schema);
+        builder.AddApiKeyAuthentication(CatalogScopes.Write);
+        builder.AddPlatformRateLimiting();
+
+        builder.Services.AddValidatedOptions<CatalogOptions>(CatalogOptions.Section);
+        builder.Services.TryAddTimeProvider();
+        builder.Services.AddDbContext<CatalogDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.AddSingleton<CachedJson>();
+        builder.Services.AddSingleton<CategoryDirectory>();
+
+        // Unknown or mistyped fields are a 400 naming them, not silently dropped.
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
+        builder.Services.AddResponseCompression(o =>
+        {
+            o.EnableForHttps = true;
+            o.Providers.Add<BrotliCompressionProvider>();
+            o.Providers.Add<GzipCompressionProvider>();
+            o.MimeTypes = ["application/json", "application/problem+json"];
+        });
+        builder.Services.Configure<BrotliCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
+        builder.Services.Configure<GzipCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
+        builder.Services.AddOpenApi();
         return builder;
     }
 
     public static WebApplication MapCatalogApi(this WebApplication app)
     {
-        app.MapCategories();
+        app.UseResponseCompression();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.MapOpenApi("/openapi/{documentName}.json");
+
+        app.MapCategories().MapCategoryWrites();
+        app.MapGroup("/api/products").WithTags("Products").MapProductReads().MapProductWrites();
         return app;
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
     }
 }

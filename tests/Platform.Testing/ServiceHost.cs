@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace Platform.Testing;
 
@@ -13,6 +14,8 @@ public sealed class ServiceHost<TProgram>(IReadOnlyDictionary<string, string?> s
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Test output shows warnings and errors only; Information from many hosts drowns the failures.
+        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

@@ -1,5 +1,4 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
+using Catalog.Api.Http;
 
 namespace Catalog.Api.Categories;
 
@@ -8,15 +7,13 @@ public static class CategoryEndpoints
     public static RouteGroupBuilder MapCategories(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/categories").WithTags("Categories");
-        group.MapGet("/", ListAsync).WithName("ListCategories");
+        group.MapGet("/", ListAsync).WithName("ListCategories")
+            .Produces<ListResponse<CategoryDto>>(StatusCodes.Status200OK).Produces(StatusCodes.Status304NotModified);
         return group;
     }
 
-    internal static async Task<Ok<ListResponse<CategoryDto>>> ListAsync(NpgsqlDataSource db, CancellationToken cancellationToken)
-    {
-        var items = await CategoryQueries.ListAsync(db, cancellationToken);
-        return TypedResults.Ok(new ListResponse<CategoryDto>(items));
-    }
+    internal static async Task<IResult> ListAsync(HttpContext context, CategoryDirectory categories, CachedJson cached, CancellationToken cancellationToken) =>
+        cached.Write(context, (await categories.GetListAsync(cancellationToken))!);
 }
 
 public sealed record CategoryDto(long Id, string Slug, string Name, string Description, int Version, DateTimeOffset UpdatedAt);

@@ -1,0 +1,85 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Platform.Caching;
+using Platform.Contracts.Analytics;
+using Platform.Contracts.Caching;
+using Platform.Contracts.Catalog;
+using Platform.Messaging.Bus;
+
+namespace CacheInvalidator.Invalidation;
+
+/// <summary>
+/// Applies the rule table to every event it is subscribed to. Idempotent: removing a key or bumping a tag twice,
+/// or for an event older than one already applied, only costs a cache miss. When Redis cannot record an
+/// invalidation the message fails and is retried (then dead-lettered): no invalidation is dropped silently.
+/// </summary>
+public sealed class InvalidationConsumer(ITwoLevelCache cache, InvalidationMetrics metrics, TimeProvider time) :
+    IConsumer<ProductCreated>,
+    IConsumer<ProductUpdated>,
+    IConsumer<ProductDeleted>,
+    IConsumer<ProductPriceChanged>,
+    IConsumer<CategoryChanged>,
+    IConsumer<AnalyticsRollupCompleted>,
+    IConsumer<CacheInvalidationRequested>
+{
+    public Task Consume(ConsumeContext<ProductCreated> context) => ApplyAsync(context, InvalidationRules.For(context.Message));
+
+    public Task Consume(ConsumeContext<ProductUpdated> context) => ApplyAsync(context, InvalidationRules.For(context.Message));
+
+    public Task Consume(ConsumeContext<ProductDeleted> context) => ApplyAsync(context, InvalidationRules.For(context.Message));
+
+    public Task Consume(ConsumeContext<ProductPriceChanged> context) => ApplyAsync(context, InvalidationRules.For(context.Message));
+
+    public Task Consume(ConsumeContext<CategoryChanged> context) => ApplyAsync(context, InvalidationRules.For(context.Message));
+
+    public Task Consume(ConsumeContext<AnalyticsRollupCompleted> context) => ApplyAsync(context, InvalidationRules.For(context.Message));
+
+    public Task Consume(ConsumeContext<CacheInvalidationRequested> context) => ApplyAsync(context, InvalidationRules.For(context.Message));
+
+    private async Task ApplyAsync<T>(ConsumeContext<T> context, InvalidationPlan plan)
+        where T : class
+    {
+        var ct = context.CancellationToken;
+        foreach (var key in plan.Keys)
+        {
+            await cache.RemoveAsync(key, ct);
+        }
+
+        foreach (var tag in plan.Tags)
+        {
+            await cache.RemoveByTagAsync(tag, ct);
+        }
+
+        metrics.Applied(typeof(T).Name, plan, context.SentTime is { } sent ? time.GetUtcNow().UtcDateTime - sent : null);
+    }
+}
+
+/// <summary>The invalidation endpoint: queue name, queue type, prefetch, concurrency and retries from <see cref="InvalidatorOptions"/>.</summary>
+public sealed class InvalidationConsumerDefinition : ConsumerDefinition<InvalidationConsumer>
+{
+    private readonly InvalidatorOptions _options;
+
+    public InvalidationConsumerDefinition(IOptions<InvalidatorOptions> options, IOptions<BusOptions> bus)
+    {
+        _options = options.Value;
+        var prefix = bus.Value.EntityPrefix;
+        EndpointName = prefix.Length == 0 ? _options.QueueName : $"{prefix}-{_options.QueueName}";
+        ConcurrentMessageLimit = _options.ConcurrencyLimit;
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<InvalidationConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        endpointConfigurator.PrefetchCount = _options.PrefetchCount;
+        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit && _options.QuorumQueue)
+        {
+            rabbit.SetQuorumQueue();
+        }
+
+        endpointConfigurator.UseMessageRetry(retry =>
+        {
+            // A malformed request fails the same way every time: straight to the error queue with its reason.
+            retry.Ignore<InvalidInvalidationRequestException>();
+            retry.Intervals(_options.RetryIntervals());
+        });
+    }
+}

@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Catalog.Api;
+
+/// <summary>Catalog read behaviour (section <c>Catalog</c>).</summary>
+public sealed class CatalogOptions
+{
+    public const string Section = "Catalog";
+
+    /// <summary>Serve reads through the platform cache. Off only to measure the uncached path.</summary>
+    public bool CacheEnabled { get; set; } = true;
+
+    /// <summary>How long a cached list page or item is fresh. Invalidation, not expiry, keeps it current; this bounds memory.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan CacheDuration { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// <c>Cache-Control: max-age</c> for clients, in seconds. 0 (default) sends <c>no-cache</c>: clients revalidate
+    /// with the ETag every time, so they never see data older than the invalidation window.
+    /// </summary>
+    [Range(0, 86_400)]
+    public int ClientMaxAgeSeconds { get; set; }
+}

@@ -1,0 +1,89 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Platform.Caching;
+
+namespace Catalog.Api.Http;
+
+/// <summary>
+/// Cached reads as ready UTF-8 JSON plus ETag: a cache hit writes the stored bytes, and a request whose
+/// <c>If-None-Match</c> matches gets 304 with no body.
+/// </summary>
+public sealed class CachedJson(ITwoLevelCache cache, IOptions<CatalogOptions> options)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly CatalogOptions _options = options.Value;
+
+    /// <summary>Gets the payload from the cache (or builds it with <paramref name="load"/>, once per key per node).</summary>
+    public async ValueTask<CachedPayload?> GetAsync<TState>(string key, string[] tags, TState state, Func<TState, CancellationToken, Task<CachedPayload?>> load, CancellationToken cancellationToken)
+    {
+        if (!_options.CacheEnabled)
+        {
+            return await load(state, cancellationToken);
+        }
+
+        var entryOptions = new CacheEntryOptions { Duration = _options.CacheDuration };
+        var payload = await cache.GetOrSetAsync(key, (state, load), static async (s, _, ct) => await s.load(s.state, ct) ?? Missing, entryOptions, tags, cancellationToken);
+        return IsMissing(payload) ? null : payload;
+    }
+
+    /// <summary>Serializes <paramref name="value"/>; the ETag is a hash of the bytes (lists) unless given (items: their version).</summary>
+    public static CachedPayload Build<T>(T value, string? etag = null)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, Json);
+        return new CachedPayload(bytes, etag ?? $"\"{Convert.ToHexStringLower(SHA256.HashData(bytes), 0, 10)}\"");
+    }
+
+    public IResult Write(HttpContext context, CachedPayload payload)
+    {
+        var headers = context.Response.Headers;
+        headers.ETag = payload.ETag;
+        headers.CacheControl = _options.ClientMaxAgeSeconds > 0 ? $"public, max-age={_options.ClientMaxAgeSeconds}" : "no-cache";
+        if (IfNoneMatchMatches(context.Request, payload.ETag))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        return TypedResults.Bytes(payload.Utf8Json, "application/json");
+    }
+
+    private static bool IfNoneMatchMatches(HttpRequest request, string etag)
+    {
+        var header = request.Headers.IfNoneMatch;
+        if (header.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var value in header)
+        {
+            if (value is null)
+            {
+                continue;
+            }
+
+            if (value.Trim() == "*")
+            {
+                return true;
+            }
+
+            // Weak comparison (RFC 9110 13.1.2): W/"x" matches "x".
+            if (EntityTagHeaderValue.TryParseList([value], out var tags) && tags.Any(t => t.Tag.Equals(etag, StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Stands for "no such row" in the cache (a short negative entry: floods of 404s do not reach the database).
+    // It comes back from L2 as a new instance, so it is recognised by content.
+    private static readonly CachedPayload Missing = new([], MissingTag);
+
+    private const string MissingTag = "\"missing\"";
+
+    private static bool IsMissing(CachedPayload payload) => payload.Utf8Json.Length == 0 && payload.ETag == MissingTag;
+}

@@ -1,0 +1,23 @@
+using Microsoft.Net.Http.Headers;
+
+namespace Catalog.Api.Http;
+
+/// <summary>Item ETags come from the row version: <c>"v{version}"</c>; If-Match compares against it.</summary>
+public static class ETags
+{
+    public static string ForVersion(int version) => $"\"v{version}\"";
+
+    /// <summary>Reads the version an <c>If-Match</c> header names; false when the header is not one of our ETags.</summary>
+    public static bool TryParseVersion(string? header, out int version)
+    {
+        version = 0;
+        if (header is null || !EntityTagHeaderValue.TryParse(header.Trim(), out var tag) || tag.IsWeak)
+        {
+            return false;
+        }
+
+        var text = tag.Tag.Value;
+        return text is not null && text.Length > 3 && text[1] == 'v'
+            && int.TryParse(text.AsSpan(2, text.Length - 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version);
+    }
+}

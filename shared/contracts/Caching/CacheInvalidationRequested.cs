@@ -1,0 +1,16 @@
+namespace Platform.Contracts.Caching;
+
+/// <summary>
+/// A service asks for cache entries to be invalidated directly, without a domain event. Build keys and tags with
+/// <see cref="CacheNames"/>; the invalidator rejects names that fail <see cref="CacheNames.IsValidKey"/> or
+/// <see cref="CacheNames.IsValidTag"/>.
+/// </summary>
+/// <param name="Keys">Cache keys to remove.</param>
+/// <param name="Tags">Tags whose entries to invalidate.</param>
+/// <param name="Reason">Why, for the audit trail (e.g. <c>price import 2024-05-01</c>).</param>
+/// <param name="Source">The requesting service's name.</param>
+public sealed record CacheInvalidationRequested(
+    IReadOnlyList<string> Keys,
+    IReadOnlyList<string> Tags,
+    string Reason,
+    string Source);

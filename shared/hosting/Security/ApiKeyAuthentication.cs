@@ -1,0 +1,104 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Platform.Hosting.Configuration;
+
+namespace Platform.Hosting.Security;
+
+/// <summary>
+/// API-key authentication with scopes: <c>X-Api-Key</c> is compared in constant time with every configured key
+/// (hashes of equal length, so neither content nor length leaks through timing); a match yields the key's
+/// name and a <c>scope</c> claim per scope. Policies named after a scope require it. 401 and 403 are ProblemDetails.
+/// </summary>
+public static class ApiKeyAuthentication
+{
+    public const string Scheme = "ApiKey";
+    public const string ScopeClaim = "scope";
+
+    /// <summary>Adds the scheme and one authorization policy per scope in <paramref name="scopes"/>.</summary>
+    public static IHostApplicationBuilder AddApiKeyAuthentication(this IHostApplicationBuilder builder, params string[] scopes)
+    {
+        builder.Services.AddValidatedOptions<ApiKeyOptions>(ApiKeyOptions.Section);
+        builder.Services.AddSingleton<KeyStore>();
+        builder.Services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, Handler>(Scheme, null);
+        var authorization = builder.Services.AddAuthorizationBuilder();
+        foreach (var scope in scopes)
+        {
+            authorization.AddPolicy(scope, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().RequireClaim(ScopeClaim, scope));
+        }
+
+        return builder;
+    }
+
+    internal sealed class KeyStore(IOptions<ApiKeyOptions> options)
+    {
+        private readonly (byte[] Hash, ApiKey Key)[] _keys = [.. options.Value.ApiKeys.Select(k => (Hash(k.Key), k))];
+
+        public ApiKey? Find(string presented)
+        {
+            var hash = Hash(presented);
+            ApiKey? match = null;
+            foreach (var (candidate, key) in _keys)
+            {
+                // No early exit: every key is compared, whatever matches.
+                if (CryptographicOperations.FixedTimeEquals(hash, candidate))
+                {
+                    match = key;
+                }
+            }
+
+            return match;
+        }
+
+        private static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
+    }
+
+    private sealed class Handler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, KeyStore keys, IProblemDetailsService problems)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+        {
+            if (!Request.Headers.TryGetValue(ApiKeyOptions.HeaderName, out var values) || values.Count == 0 || string.IsNullOrEmpty(values[0]))
+            {
+                return Task.FromResult(AuthenticateResult.NoResult());
+            }
+
+            if (keys.Find(values[0]!) is not { } key)
+            {
+                return Task.FromResult(AuthenticateResult.Fail("Unknown API key"));
+            }
+
+            var claims = new List<Claim> { new(ClaimTypes.Name, key.Name) };
+            claims.AddRange(key.Scopes.Select(s => new Claim(ScopeClaim, s)));
+            var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, ApiKeyAuthentication.Scheme));
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, ApiKeyAuthentication.Scheme)));
+        }
+
+        protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+            WriteProblemAsync(StatusCodes.Status401Unauthorized, "Authentication required", $"Send a valid API key in the {ApiKeyOptions.HeaderName} header.");
+
+        protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+            WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden", "The API key does not have the scope this operation needs.");
+
+        private async Task WriteProblemAsync(int status, string title, string detail)
+        {
+            Response.StatusCode = status;
+            if (status == StatusCodes.Status401Unauthorized)
+            {
+                Response.Headers.WWWAuthenticate = $"{ApiKeyAuthentication.Scheme} header=\"{ApiKeyOptions.HeaderName}\"";
+            }
+
+            await problems.WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = Context,
+                ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+            });
+        }
+    }
+}

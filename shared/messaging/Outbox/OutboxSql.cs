@@ -1,0 +1,63 @@
+namespace Platform.Messaging.Outbox;
+
+/// <summary>
+/// Every statement the outbox runs, in one place. <c>{schema}</c> is validated by <see cref="OutboxSchema"/> before it
+/// is spliced in. The table's DDL is in the owning service's migrations and in docs/adr/005-outbox-relay.md.
+/// </summary>
+internal static class OutboxSql
+{
+    public static string Insert(string schema) => $"""
+        INSERT INTO {schema}.outbox (message_id, message_type, payload, headers)
+        SELECT * FROM unnest(@ids, @types, @payloads, @headers)
+        """;
+
+    // Walks the partial index (id) WHERE dispatched_at IS NULL AND failed_at IS NULL in id order. Row locks held until
+    // the batch's transaction ends mean a second relay that thinks it is active (its lock connection died but it has
+    // not noticed yet) skips these rows instead of publishing them twice.
+    public static string Claim(string schema) => $"""
+        SELECT id, message_id, message_type, payload::text, headers::text, attempts
+        FROM {schema}.outbox
+        WHERE dispatched_at IS NULL AND failed_at IS NULL
+          AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+        ORDER BY id
+        LIMIT @limit
+        FOR UPDATE SKIP LOCKED
+        """;
+
+    public static string MarkDispatched(string schema) => $"""
+        UPDATE {schema}.outbox SET dispatched_at = now() WHERE id = ANY(@ids)
+        """;
+
+    // Backoff doubles per attempt from @base_s up to @max_s; the last allowed attempt moves the row aside instead.
+    public static string MarkFailed(string schema) => $"""
+        UPDATE {schema}.outbox AS o
+        SET attempts = o.attempts + 1,
+            last_error = f.error,
+            next_attempt_at = now() + make_interval(secs => least(@base_s * power(2, o.attempts), @max_s)),
+            failed_at = CASE WHEN o.attempts + 1 >= @max_attempts THEN now() END
+        FROM unnest(@ids, @errors) AS f(id, error)
+        WHERE o.id = f.id
+        RETURNING o.id, o.message_id, o.message_type, o.attempts, o.failed_at IS NOT NULL
+        """;
+
+    // Counted over the partial index. The third column (seconds until the earliest retry, negative when one is already
+    // due, capped at a day so an 'infinity' hold stays a number) bounds the relay's sleep, so a backed-off message is retried on time rather than at the next poll.
+    public static string Stats(string schema) => $"""
+        SELECT count(*),
+               extract(epoch FROM now() - min(created_at))::float8,
+               least(extract(epoch FROM min(next_attempt_at)) - extract(epoch FROM now()), 86400)::float8
+        FROM {schema}.outbox
+        WHERE dispatched_at IS NULL AND failed_at IS NULL
+        """;
+
+    // Oldest ids first along the primary key: dispatched rows past the retention sit at the low end, so each batch
+    // finds its rows at once without an index on dispatched_at.
+    public static string Cleanup(string schema) => $"""
+        DELETE FROM {schema}.outbox
+        WHERE id IN (
+            SELECT id FROM {schema}.outbox
+            WHERE dispatched_at < now() - make_interval(secs => @retention_s)
+            ORDER BY id
+            LIMIT @limit)
+        """;
+}
