@@ -27,12 +27,20 @@ public static class PlatformTelemetry
             return;
         }
 
-        services.AddSingleton(new TelemetryProviders(serviceName));
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri))
+        {
+            throw new InvalidOperationException($"OTEL_EXPORTER_OTLP_ENDPOINT is not an absolute URI: '{endpoint}'");
+        }
+
+        // Read from configuration (environment included) rather than by the exporter itself, so tests and
+        // appsettings can set it too. http/protobuf needs the signal path; gRPC takes the endpoint as is.
+        var http = string.Equals(configuration["OTEL_EXPORTER_OTLP_PROTOCOL"], "http/protobuf", StringComparison.OrdinalIgnoreCase);
+        services.AddSingleton(new TelemetryProviders(serviceName, uri, http));
         services.AddHostedService(sp => sp.GetRequiredService<TelemetryProviders>());
     }
 
     /// <summary>Owns the providers so they flush on shutdown.</summary>
-    private sealed class TelemetryProviders(string serviceName) : IHostedService, IDisposable
+    private sealed class TelemetryProviders(string serviceName, Uri endpoint, bool http) : IHostedService, IDisposable
     {
         private TracerProvider? _tracer;
         private MeterProvider? _meter;
@@ -43,14 +51,20 @@ public static class PlatformTelemetry
             _tracer = Sdk.CreateTracerProviderBuilder()
                 .SetResourceBuilder(resource)
                 .AddSource(ActivitySources)
-                .AddOtlpExporter()
+                .AddOtlpExporter(o => Configure(o, "v1/traces"))
                 .Build();
             _meter = Sdk.CreateMeterProviderBuilder()
                 .SetResourceBuilder(resource)
                 .AddMeter(Meters)
-                .AddOtlpExporter()
+                .AddOtlpExporter(o => Configure(o, "v1/metrics"))
                 .Build();
             return Task.CompletedTask;
+        }
+
+        private void Configure(OpenTelemetry.Exporter.OtlpExporterOptions options, string signalPath)
+        {
+            options.Protocol = http ? OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf : OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
+            options.Endpoint = http ? new Uri(endpoint, endpoint.AbsolutePath.TrimEnd('/') + "/" + signalPath) : endpoint;
         }
 
         public Task StopAsync(CancellationToken cancellationToken)

@@ -68,4 +68,19 @@ public sealed class ServiceDefaultsTests(CatalogFixture fixture) : IClassFixture
         Assert.Contains("# TYPE http_server_request_duration_seconds histogram", text, StringComparison.Ordinal);
         Assert.Contains("http_route=\"/api/categories/\"", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task CacheAndOutboxMetricsAreOnTheMetricsEndpoint()
+    {
+        await using var node = fixture.StartNode();
+        var client = node.CreateClient();
+        await client.GetAsync(new Uri("/api/categories", UriKind.Relative));
+        await client.GetAsync(new Uri("/api/categories", UriKind.Relative));
+
+        var text = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        Assert.Matches("platform_cache_hits_total\\{level=\"l1\"\\} [1-9]", text);
+        Assert.Contains("platform_cache_misses_total{level=\"l2\"}", text, StringComparison.Ordinal);
+        Assert.Contains("platform_outbox_depth", text, StringComparison.Ordinal);
+    }
 }
