@@ -1,7 +1,9 @@
+using CacheInvalidator.DeadLetters;
 using CacheInvalidator.Invalidation;
 using Platform.Caching;
 using Platform.Hosting.Configuration;
 using Platform.Hosting.Connections;
+using Platform.Hosting.Security;
 using Platform.Messaging.Bus;
 
 namespace CacheInvalidator;
@@ -22,8 +24,23 @@ public static class CacheInvalidatorExtensions
         }
 
         builder.AddPlatformBus(bus => bus.AddConsumer<InvalidationConsumer>(typeof(InvalidationConsumerDefinition)));
+        builder.AddDeadLetters();
+        builder.AddApiKeyAuthentication(OpsScopes.Admin);
         return builder;
     }
 
-    public static WebApplication MapCacheInvalidator(this WebApplication app) => app;
+    public static WebApplication MapCacheInvalidator(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapDeadLetterOps();
+        return app;
+    }
+}
+
+/// <summary>API-key scopes the invalidator checks.</summary>
+public static class OpsScopes
+{
+    /// <summary>Inspect, replay and purge dead letters.</summary>
+    public const string Admin = "ops:admin";
 }

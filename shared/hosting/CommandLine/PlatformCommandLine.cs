@@ -54,6 +54,24 @@ public static class PlatformCommandLine
         return await action(host.Services, cancellationToken);
     }
 
+    /// <summary>Exit code of a usage error (bad verb, flag or value), as scripts expect from command-line tools.</summary>
+    public const int UsageErrorExitCode = 2;
+
     /// <summary>Parses and invokes <paramref name="root"/>; bad flags print a message naming them and exit 2.</summary>
-    public static Task<int> InvokeAsync(RootCommand root, string[] args) => root.Parse(args).InvokeAsync();
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            foreach (var error in result.Errors)
+            {
+                await Console.Error.WriteLineAsync(error.Message);
+            }
+
+            await Console.Error.WriteLineAsync($"Run '{root.Name} --help' for usage.");
+            return UsageErrorExitCode;
+        }
+
+        return await result.InvokeAsync();
+    }
 }

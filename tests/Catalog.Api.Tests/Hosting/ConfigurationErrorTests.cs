@@ -39,7 +39,7 @@ public sealed class ConfigurationErrorTests
     {
         var (exitCode, _, stderr) = await RunServiceAsync([], "seed", "--categorys", "5");
 
-        Assert.NotEqual(0, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Contains("--categorys", stderr, StringComparison.Ordinal);
     }
 

@@ -1,0 +1,150 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+
+namespace CacheInvalidator.DeadLetters;
+
+/// <summary>
+/// Instruments of meter <c>Platform.CacheInvalidator.DeadLetters</c>, tagged with the error <c>queue</c>. The stored gauge
+/// reports what <see cref="DeadLetterGauge"/> last read, so a scrape never queries the database.
+/// </summary>
+internal sealed class DeadLetterMetrics
+{
+    public const string MeterName = "Platform.CacheInvalidator.DeadLetters";
+
+    private readonly Counter<long> _stored;
+    private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _storeFailures;
+    private readonly Counter<long> _replayed;
+    private readonly Counter<long> _replayFailures;
+    private readonly Counter<long> _purged;
+    private volatile IReadOnlyDictionary<string, long> _current = new Dictionary<string, long>();
+
+    public DeadLetterMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _stored = meter.CreateCounter<long>(
+            "platform.dead_letters.stored", "{message}", "Deliveries from an error queue stored; outcome=new (first failure) or outcome=again (failed again after a replay or purge).");
+        _duplicates = meter.CreateCounter<long>(
+            "platform.dead_letters.duplicates", "{message}", "Redeliveries of an already stored message (its earlier ack was lost), acked without a change.");
+        _storeFailures = meter.CreateCounter<long>(
+            "platform.dead_letters.store_failures", "{message}", "Deliveries the mover could not store (database down); requeued and retried with backoff.");
+        _replayed = meter.CreateCounter<long>("platform.dead_letters.replayed", "{message}", "Dead letters published back to their queue with a broker confirm and marked replayed.");
+        _replayFailures = meter.CreateCounter<long>(
+            "platform.dead_letters.replay_failures", "{message}", "Replays whose publish was not confirmed; the rows stay stored.");
+        _purged = meter.CreateCounter<long>("platform.dead_letters.purged", "{message}", "Dead letters marked purged.");
+        meter.CreateObservableGauge("platform.dead_letters.current", ObserveCurrent, "{message}", "Dead letters stored (not replayed or purged) per error queue, as last read.");
+    }
+
+    public void Stored(string queue, SaveOutcome outcome)
+    {
+        if (outcome == SaveOutcome.Duplicate)
+        {
+            _duplicates.Add(1, Queue(queue));
+        }
+        else
+        {
+            _stored.Add(1, Queue(queue), new KeyValuePair<string, object?>("outcome", outcome == SaveOutcome.Stored ? "new" : "again"));
+        }
+    }
+
+    public void StoreFailed(string queue) => _storeFailures.Add(1, Queue(queue));
+
+    public void Replayed(string queue, int count) => _replayed.Add(count, Queue(queue));
+
+    public void ReplayFailed(string queue, int count) => _replayFailures.Add(count, Queue(queue));
+
+    public void Purged(string queue, int count) => _purged.Add(count, Queue(queue));
+
+    public void SetCurrent(IReadOnlyDictionary<string, long> current) => _current = current;
+
+    private IEnumerable<Measurement<long>> ObserveCurrent() => _current.Select(c => new Measurement<long>(c.Value, Queue(c.Key)));
+
+    private static KeyValuePair<string, object?> Queue(string queue) => new("queue", queue);
+}
+
+/// <summary>
+/// Keeps the stored-count gauge fresh: reads the counts every <see cref="DeadLetterOptions.GaugeRefreshInterval"/>, and
+/// soon after this node stores, replays or purges (<see cref="Nudge"/>). Configured queues report 0 rather than vanish.
+/// </summary>
+internal sealed partial class DeadLetterGauge(
+    DeadLetterStore store,
+    DeadLetterMetrics metrics,
+    IOptions<DeadLetterOptions> options,
+    DeadLetterQueues queues,
+    TimeProvider time,
+    ILogger<DeadLetterGauge> logger) : BackgroundService
+{
+    private readonly SemaphoreSlim _nudge = new(0, 1);
+
+    public void Nudge()
+    {
+        // At most one pending nudge: a burst of stores causes one read, not one per message.
+        if (_nudge.CurrentCount == 0)
+        {
+            try
+            {
+                _nudge.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Another thread nudged first.
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _nudge.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+                foreach (var queue in queues.Names)
+                {
+                    counts[queue] = 0;
+                }
+
+                foreach (var (queue, count) in await store.StoredCountsAsync(stoppingToken))
+                {
+                    counts[queue] = count;
+                }
+
+                metrics.SetCurrent(counts);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                // The gauge keeps its last value; the postgres readiness check reports the outage.
+                LogRefreshFailed(e);
+            }
+
+            try
+            {
+                using var delay = new CancellationTokenSource(options.Value.GaugeRefreshInterval, time);
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, delay.Token);
+                await _nudge.WaitAsync(either.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The interval passed without a nudge.
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-letter gauge could not read the stored counts")]
+    private partial void LogRefreshFailed(Exception exception);
+}
