@@ -6,6 +6,7 @@ using Npgsql;
 using Platform.Hosting.CommandLine;
 using Platform.Hosting.Configuration;
 using Platform.Hosting.Connections;
+using Platform.Messaging.Bus;
 using Spectre.Console;
 
 namespace CacheInvalidator.DeadLetters;
@@ -62,7 +63,7 @@ internal sealed class DeadLetterRun(string verb, ParseResult parse, Action<IHost
         builder.AddDeadLetterOperations();
         if (needsBroker)
         {
-            builder.Services.AddSingleton<IValidateOptions<ConnectionStringsOptions>, RabbitMqConnectionStringValidator>();
+            builder.Services.AddSingleton<IValidateOptions<ConnectionStringsOptions>, BusRegistration.RabbitMqConnectionValidator>();
         }
 
         configureHost?.Invoke(builder);

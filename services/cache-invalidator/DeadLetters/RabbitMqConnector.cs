@@ -33,23 +33,3 @@ internal sealed class RabbitMqConnector(IOptions<ConnectionStringsOptions> conne
         e is BrokerUnreachableException or AlreadyClosedException or OperationInterruptedException or ConnectFailureException
             or SocketException or IOException or TimeoutException;
 }
-
-/// <summary>Validates <c>ConnectionStrings:RabbitMq</c> for the CLI, which has no MassTransit bus to do it.</summary>
-internal sealed class RabbitMqConnectionStringValidator : IValidateOptions<ConnectionStringsOptions>
-{
-    public ValidateOptionsResult Validate(string? name, ConnectionStringsOptions options)
-    {
-        const string key = ConnectionStringsOptions.Section + ":RabbitMq";
-        if (string.IsNullOrWhiteSpace(options.RabbitMq))
-        {
-            return ValidateOptionsResult.Fail($"{key} is required (e.g. amqp://guest:guest@127.0.0.1:56720/)");
-        }
-
-        if (!Uri.TryCreate(options.RabbitMq, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps") || string.IsNullOrEmpty(uri.Host))
-        {
-            return ValidateOptionsResult.Fail($"{key} must be an amqp:// or amqps:// URI with a host, e.g. amqp://guest:guest@127.0.0.1:56720/");
-        }
-
-        return ValidateOptionsResult.Success;
-    }
-}

@@ -63,7 +63,8 @@ public static class BusRegistration
         return (Uri.UnescapeDataString(parts[0]), parts.Length > 1 ? Uri.UnescapeDataString(parts[1]) : "");
     }
 
-    internal sealed class RabbitMqConnectionValidator : IValidateOptions<ConnectionStringsOptions>
+    /// <summary>Checks <c>ConnectionStrings:RabbitMq</c>; also for tools that talk AMQP without a bus (the dlq CLI).</summary>
+    public sealed class RabbitMqConnectionValidator : IValidateOptions<ConnectionStringsOptions>
     {
         public ValidateOptionsResult Validate(string? name, ConnectionStringsOptions options)
         {
