@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json.Serialization;
+using Catalog.Api.Analytics;
 using Catalog.Api.Categories;
 using Catalog.Api.Data;
 using Catalog.Api.Http;
@@ -64,6 +65,7 @@ public static class CatalogExtensions
 
         app.MapCategories().MapCategoryWrites();
         app.MapGroup("/api/products").WithTags("Products").MapProductReads().MapProductWrites();
+        app.MapAnalyticsReads();
         return app;
     }
 

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
+using Platform.Benchmarks.Analytics;
 using Platform.Benchmarks.Cache;
 using Platform.Benchmarks.Relay;
 
@@ -7,6 +8,11 @@ using Platform.Benchmarks.Relay;
 if (args is ["relay", .. var rest])
 {
     return await RelayBenchmark.RunAsync(rest);
+}
+
+if (args is ["analytics", .. var analyticsArgs])
+{
+    return await AnalyticsBenchmark.RunAsync(analyticsArgs);
 }
 
 if (args is ["cache-latency", .. var cacheArgs])

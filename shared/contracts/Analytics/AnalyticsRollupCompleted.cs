@@ -6,7 +6,7 @@ namespace Platform.Contracts.Analytics;
 /// </summary>
 /// <param name="CategoryIds">Categories whose statistics changed.</param>
 /// <param name="Days">Days (UTC) whose statistics changed.</param>
-/// <param name="Watermark">The highest raw-event id the rollup included; rollups are ordered by it.</param>
+/// <param name="Watermark">The rollup's position after this run (a transaction-id safe point, see docs/adr/008); rollups are ordered by it.</param>
 /// <param name="CompletedAt">When the rollup committed.</param>
 public sealed record AnalyticsRollupCompleted(
     IReadOnlyList<long> CategoryIds,

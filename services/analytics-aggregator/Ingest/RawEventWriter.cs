@@ -1,0 +1,96 @@
+using AnalyticsAggregator.Retention;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AnalyticsAggregator.Ingest;
+
+/// <summary>
+/// Appends batches of events to <c>analytics.raw_events</c> with one statement each. A message id already stored
+/// (a redelivery: the broker lost our ack, or the producer's relay published twice) is ignored by the unique key, so
+/// writing the same batch again changes nothing. Thread-safe.
+/// </summary>
+public sealed class RawEventWriter(NpgsqlDataSource db, RawEventPartitions partitions, AnalyticsMetrics metrics, ILogger<RawEventWriter> logger)
+{
+    // unnest turns the six arrays into rows: one round trip and one plan for the whole batch, and no temp table to
+    // create per connection as COPY + INSERT … SELECT would need (COPY itself cannot skip duplicates).
+    private const string InsertSql = """
+        INSERT INTO analytics.raw_events (message_id, kind, day, occurred_at, category_id, product_id)
+        SELECT * FROM unnest(@message_ids, @kinds, @days, @occurred_at, @category_ids, @product_ids)
+        ON CONFLICT DO NOTHING
+        """;
+
+    /// <summary>Stores <paramref name="events"/> (at most once per message id); returns how many were new.</summary>
+    public async Task<IngestResult> WriteAsync(IReadOnlyList<RawEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return new IngestResult(0, 0, 0);
+        }
+
+        int stored;
+        var dropped = 0;
+        try
+        {
+            stored = await InsertAsync(events, cancellationToken);
+        }
+        catch (PostgresException e) when (IsMissingPartition(e))
+        {
+            // First event of a new day (partitions are made ahead, so: a late event of a day not seen yet), or of a
+            // day that retention dropped. Make what may be made, drop the rest, and write again.
+            var accepted = await partitions.EnsureAsync(events.Select(r => r.Day).Distinct(), cancellationToken);
+            var kept = events.Where(r => accepted.Contains(r.Day)).ToList();
+            dropped = events.Count - kept.Count;
+            if (dropped > 0)
+            {
+                logger.LogWarning("Dropped {Count} events dated {Days}: before the raw retention horizon or too far ahead",
+                    dropped, string.Join(", ", events.Select(r => r.Day).Where(d => !accepted.Contains(d)).Distinct().Order()));
+                metrics.Dropped(dropped, "out_of_range");
+            }
+
+            stored = kept.Count == 0 ? 0 : await InsertAsync(kept, cancellationToken);
+        }
+
+        var duplicates = events.Count - dropped - stored;
+        metrics.Ingested(stored, duplicates);
+        return new IngestResult(stored, duplicates, dropped);
+    }
+
+    private async Task<int> InsertAsync(IReadOnlyList<RawEvent> events, CancellationToken cancellationToken)
+    {
+        var count = events.Count;
+        var ids = new Guid[count];
+        var kinds = new short[count];
+        var days = new DateOnly[count];
+        var occurred = new DateTime[count];
+        var categories = new long[count];
+        var products = new long?[count];
+        for (var i = 0; i < count; i++)
+        {
+            var e = events[i];
+            ids[i] = e.MessageId;
+            kinds[i] = (short)e.Kind;
+            days[i] = e.Day;
+            occurred[i] = e.OccurredAt.UtcDateTime;
+            categories[i] = e.CategoryId;
+            products[i] = e.ProductId;
+        }
+
+        await using var command = db.CreateCommand(InsertSql);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("message_ids", ids));
+        command.Parameters.Add(new NpgsqlParameter<short[]>("kinds", kinds));
+        command.Parameters.Add(new NpgsqlParameter<DateOnly[]>("days", days) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Date });
+        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("occurred_at", occurred) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter<long[]>("category_ids", categories));
+        command.Parameters.Add(new NpgsqlParameter<long?[]>("product_ids", products) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    // "no partition of relation … found for row" has no error code of its own.
+    private static bool IsMissingPartition(PostgresException e) =>
+        e.SqlState == PostgresErrorCodes.CheckViolation && e.ConstraintName is null
+        && e.MessageText.StartsWith("no partition of relation", StringComparison.Ordinal);
+}
+
+/// <summary>What a write did: new rows, redeliveries ignored, events dropped as out of the accepted day range.</summary>
+public readonly record struct IngestResult(int Stored, int Duplicates, int Dropped);
