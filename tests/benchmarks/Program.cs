@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Running;
 using Platform.Benchmarks.Analytics;
 using Platform.Benchmarks.Cache;
+using Platform.Benchmarks.EndToEnd;
 using Platform.Benchmarks.Relay;
 
 // Plain runners measure servers, not a method: `relay` (outbox relay throughput and commit-to-broker latency),
@@ -13,6 +14,11 @@ if (args is ["relay", .. var rest])
 if (args is ["analytics", .. var analyticsArgs])
 {
     return await AnalyticsBenchmark.RunAsync(analyticsArgs);
+}
+
+if (args is ["invalidation", .. var invalidationArgs])
+{
+    return await InvalidationBenchmark.RunAsync(invalidationArgs);
 }
 
 if (args is ["cache-latency", .. var cacheArgs])
