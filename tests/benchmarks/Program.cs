@@ -2,10 +2,14 @@ using BenchmarkDotNet.Running;
 using Platform.Benchmarks.Analytics;
 using Platform.Benchmarks.Cache;
 using Platform.Benchmarks.EndToEnd;
+using Platform.Benchmarks.Latency;
+using Platform.Benchmarks.ReadPath;
 using Platform.Benchmarks.Relay;
 
-// Plain runners measure servers, not a method: `relay` (outbox relay throughput and commit-to-broker latency),
-// `cache-latency` (L2 hits and cross-node invalidation). Anything else goes to BenchmarkSwitcher (microbenchmarks).
+// Plain runners measure servers, not a method: `relay` (outbox relay throughput), `relay-publish-paths`,
+// `commit-latency` (write on one node, relay on the other), `read-path` (wrk: cached list vs /health/live and
+// vs uncached), `cache-latency` (L2 hits, cross-node invalidation), `invalidation` (end to end across catalog
+// nodes, invalidator throughput), `analytics`. Anything else goes to BenchmarkSwitcher (microbenchmarks).
 if (args is ["relay", .. var rest])
 {
     return await RelayBenchmark.RunAsync(rest);
@@ -19,6 +23,21 @@ if (args is ["analytics", .. var analyticsArgs])
 if (args is ["invalidation", .. var invalidationArgs])
 {
     return await InvalidationBenchmark.RunAsync(invalidationArgs);
+}
+
+if (args is ["read-path", .. var readArgs])
+{
+    return await ReadPathBenchmark.RunAsync(readArgs);
+}
+
+if (args is ["commit-latency", .. var latencyArgs])
+{
+    return await CommitLatencyBenchmark.RunAsync(latencyArgs);
+}
+
+if (args is ["relay-publish-paths", .. var publishArgs])
+{
+    return await PublishPathBenchmark.RunAsync(publishArgs);
 }
 
 if (args is ["cache-latency", .. var cacheArgs])

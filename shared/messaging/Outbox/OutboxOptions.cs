@@ -15,9 +15,9 @@ public sealed class OutboxOptions : IValidatableObject
     public int BatchSize { get; set; } = 500;
 
     /// <summary>
-    /// Batches in flight at once while a backlog drains (a single batch otherwise); each claims other rows. 1 because
-    /// on one machine the relay is CPU-bound and overlap only adds contention (measured); raise it when the broker or
-    /// database is a network hop away and round trips dominate. Above 1, batches may commit out of id order.
+    /// Batches publishing at once while a backlog drains. The next batch is always claimed while the current one
+    /// publishes, and batches commit in claim order whatever this is. 1 because on one machine the relay is CPU-bound
+    /// and more publishing batches only add contention (measured); raise it when the broker is a network hop away.
     /// </summary>
     [Range(1, 16)]
     public int MaxConcurrentBatches { get; set; } = 1;

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -28,8 +29,8 @@ internal sealed partial class OutboxRelay(
     private readonly OutboxOptions _options = options.Value;
     private readonly OutboxPublisher _publisher = new(bus, options.Value.PublishTimeout);
     private readonly long _lockKey = OutboxSchema.LockKey(schema);
-    private readonly string _claim = OutboxSql.Claim(schema);
-    private readonly string _markDispatched = OutboxSql.MarkDispatched(schema);
+    private readonly string _claim = OutboxSql.ClaimAndMark(schema);
+    private readonly string _unmark = OutboxSql.Unmark(schema);
     private readonly string _markFailed = OutboxSql.MarkFailed(schema);
     private readonly string _stats = OutboxSql.Stats(schema);
     private readonly string _cleanup = OutboxSql.Cleanup(schema);
@@ -116,7 +117,6 @@ internal sealed partial class OutboxRelay(
         var nextCleanup = now;
         DateTimeOffset? retryDue = null;
         var brokerFailures = 0;
-        var backlog = false;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -137,8 +137,8 @@ internal sealed partial class OutboxRelay(
             var notified = Interlocked.Exchange(ref _notified, 0) == 1;
             if (notified || now >= nextPoll || now >= retryDue)
             {
-                var outcome = await DispatchAsync(backlog, cancellationToken);
-                backlog = outcome.Claimed >= _options.BatchSize;
+                // Drains until the outbox runs dry, but hands back in time for the next observation (lock check) and cleanup.
+                var outcome = await DispatchAsync(Min(nextObserve, nextCleanup), cancellationToken);
                 nextPoll = time.GetUtcNow() + _options.PollInterval;
                 if (outcome.BrokerDown)
                 {
@@ -171,9 +171,9 @@ internal sealed partial class OutboxRelay(
                     retryDue = null;
                 }
 
-                if (backlog)
+                if (outcome.Backlog)
                 {
-                    // A full batch means more is probably waiting: go again without sleeping.
+                    // It stopped at the deadline with more waiting: go again right after the observation.
                     Volatile.Write(ref _notified, 1);
                 }
 
@@ -192,40 +192,147 @@ internal sealed partial class OutboxRelay(
     }
 
     /// <summary>
-    /// One batch, or while a backlog drains <see cref="OutboxOptions.MaxConcurrentBatches"/> at once: each claims
-    /// different rows (SKIP LOCKED), so the database work of one overlaps the broker round trips of another.
+    /// Publishes batches until one comes back short (the outbox is drained), the broker fails, or
+    /// <paramref name="deadline"/> passes. A pipeline: the next batch is claimed while the ones before it publish, up
+    /// to <see cref="OutboxOptions.MaxConcurrentBatches"/> publish at once, and batches commit in claim order. Claims
+    /// run one after another, each in its own transaction, so each skips the rows the ones before it still hold.
     /// </summary>
-    private async Task<BatchOutcome> DispatchAsync(bool backlog, CancellationToken cancellationToken)
+    private async Task<DispatchOutcome> DispatchAsync(DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        if (!backlog || _options.MaxConcurrentBatches == 1)
+        var running = new List<Task<BatchOutcome>>(_options.MaxConcurrentBatches);
+        var outcome = new DispatchOutcome();
+        ExceptionDispatchInfo? failure = null;
+        Task previousCommit = Task.CompletedTask;
+        try
         {
-            return await DispatchBatchAsync(cancellationToken);
+            while (true)
+            {
+                // Claimed while earlier batches publish: the database round trip overlaps the broker's.
+                var batch = await ClaimAsync(cancellationToken);
+                if (batch is null)
+                {
+                    break;
+                }
+
+                while (running.Count >= _options.MaxConcurrentBatches)
+                {
+                    var done = await Task.WhenAny(running);
+                    running.Remove(done);
+                    try
+                    {
+                        outcome.Add(await done);
+                    }
+                    catch (Exception e)
+                    {
+                        failure ??= ExceptionDispatchInfo.Capture(e);
+                    }
+                }
+
+                if (outcome.BrokerDown || failure is not null)
+                {
+                    // Rolled back unpublished: its rows wait like the rest until the broker or the database is back.
+                    await batch.DisposeAsync();
+                    break;
+                }
+
+                var complete = CompleteAsync(batch, previousCommit, cancellationToken);
+                previousCommit = complete;
+                running.Add(complete);
+                if (batch.Rows.Count < _options.BatchSize)
+                {
+                    break;
+                }
+
+                if (time.GetUtcNow() >= deadline)
+                {
+                    outcome.Backlog = true;
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            // Every claimed batch is seen to its end, also when a claim throws or the host stops: a batch left
+            // behind would hold its row locks, and published rows are recorded rather than sent again.
+            foreach (var task in running)
+            {
+                try
+                {
+                    outcome.Add(await task);
+                }
+                catch (Exception e)
+                {
+                    failure ??= ExceptionDispatchInfo.Capture(e);
+                }
+            }
         }
 
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, _options.MaxConcurrentBatches).Select(_ => DispatchBatchAsync(cancellationToken)));
-        return new BatchOutcome(
-            outcomes.Max(o => o.Claimed),
-            outcomes.Sum(o => o.Published),
-            outcomes.Sum(o => o.Failed),
-            outcomes.FirstOrDefault(o => o.BrokerDown)?.BrokerError);
+        // A batch's database failure goes to the relay loop, which starts over after a pause.
+        failure?.Throw();
+        return outcome;
     }
 
-    private async Task<BatchOutcome> DispatchBatchAsync(CancellationToken cancellationToken)
+    /// <summary>Claims (and provisionally marks) the next batch in a transaction of its own; null when nothing is due.</summary>
+    private async Task<ClaimedBatch?> ClaimAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var rows = await ClaimAsync(connection, transaction, cancellationToken);
-        if (rows.Count == 0)
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        NpgsqlTransaction? transaction = null;
+        try
         {
-            await transaction.CommitAsync(cancellationToken);
-            return new BatchOutcome(0, 0, 0, null);
-        }
+            transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var rows = new List<OutboxRow>(_options.BatchSize);
+            await using (var claim = new NpgsqlCommand(_claim, connection, transaction))
+            {
+                claim.Parameters.AddWithValue("limit", _options.BatchSize);
+                await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    rows.Add(new OutboxRow(
+                        reader.GetInt64(0),
+                        reader.GetGuid(1),
+                        reader.IsDBNull(2) ? "" : reader.GetString(2),
+                        reader.IsDBNull(3) ? "" : reader.GetString(3),
+                        reader.IsDBNull(4) ? null : reader.GetString(4)));
+                }
+            }
 
+            if (rows.Count == 0)
+            {
+                await transaction.DisposeAsync();
+                await connection.DisposeAsync();
+                return null;
+            }
+
+            // UPDATE … RETURNING comes back in any order; publishing in id order keeps a batch's broker order stable.
+            rows.Sort(static (a, b) => a.Id.CompareTo(b.Id));
+            return new ClaimedBatch(connection, transaction, rows, started);
+        }
+        catch
+        {
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync();
+            }
+
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Publishes a claimed batch, un-marks what the broker did not confirm, records message failures, and commits
+    /// after <paramref name="previousCommit"/> (commits stay in claim order).
+    /// </summary>
+    private async Task<BatchOutcome> CompleteAsync(ClaimedBatch batch, Task previousCommit, CancellationToken cancellationToken)
+    {
+        await using var _ = batch;
+        var rows = batch.Rows;
         var results = await _publisher.PublishAsync(rows, cancellationToken);
 
         // Published messages are recorded even while the host stops: otherwise they would all be sent again.
-        var published = new List<long>(rows.Count);
+        var published = 0;
+        var unsent = new List<long>();
         var failedIds = new List<long>();
         var failedErrors = new List<string>();
         Exception? brokerError = null;
@@ -234,35 +341,38 @@ internal sealed partial class OutboxRelay(
             switch (results[i])
             {
                 case { Kind: PublishResultKind.Published }:
-                    published.Add(rows[i].Id);
+                    published++;
                     break;
                 case { Kind: PublishResultKind.MessageFailed } failure:
                     failedIds.Add(rows[i].Id);
                     failedErrors.Add(failure.Error!);
                     break;
-                case { Kind: PublishResultKind.BrokerFailed } failure:
-                    brokerError ??= failure.Exception;
+                default:
+                    unsent.Add(rows[i].Id);
+                    brokerError ??= results[i].Exception;
                     break;
             }
         }
 
-        if (published.Count > 0)
+        if (unsent.Count > 0)
         {
-            await using var mark = new NpgsqlCommand(_markDispatched, connection, transaction);
-            mark.Parameters.Add(new NpgsqlParameter<long[]>("ids", [.. published]));
-            await mark.ExecuteNonQueryAsync(CancellationToken.None);
+            await using var unmark = new NpgsqlCommand(_unmark, batch.Connection, batch.Transaction);
+            unmark.Parameters.Add(new NpgsqlParameter<long[]>("ids", [.. unsent]));
+            await unmark.ExecuteNonQueryAsync(CancellationToken.None);
         }
 
         if (failedIds.Count > 0)
         {
-            await MarkFailedAsync(connection, transaction, failedIds, failedErrors);
+            await MarkFailedAsync(batch.Connection, batch.Transaction, failedIds, failedErrors);
         }
 
-        await transaction.CommitAsync(CancellationToken.None);
-        metrics.BatchDuration(schema, Stopwatch.GetElapsedTime(started));
-        if (published.Count > 0)
+        // Whether the batch before this one committed or failed, it is finished: only the order matters here.
+        await previousCommit.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        await batch.Transaction.CommitAsync(CancellationToken.None);
+        metrics.BatchDuration(schema, Stopwatch.GetElapsedTime(batch.Started));
+        if (published > 0)
         {
-            metrics.Published(schema, published.Count);
+            metrics.Published(schema, published);
         }
 
         if (failedIds.Count > 0)
@@ -270,32 +380,12 @@ internal sealed partial class OutboxRelay(
             metrics.Failed(schema, failedIds.Count, "message");
         }
 
-        var notSent = rows.Count - published.Count - failedIds.Count;
-        if (notSent > 0)
+        if (unsent.Count > 0)
         {
-            metrics.Failed(schema, notSent, "broker");
+            metrics.Failed(schema, unsent.Count, "broker");
         }
 
-        return new BatchOutcome(rows.Count, published.Count, failedIds.Count, brokerError);
-    }
-
-    private async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var claim = new NpgsqlCommand(_claim, connection, transaction);
-        claim.Parameters.AddWithValue("limit", _options.BatchSize);
-        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<OutboxRow>(_options.BatchSize);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(new OutboxRow(
-                reader.GetInt64(0),
-                reader.GetGuid(1),
-                reader.IsDBNull(2) ? "" : reader.GetString(2),
-                reader.IsDBNull(3) ? "" : reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4)));
-        }
-
-        return rows;
+        return new BatchOutcome(failedIds.Count, unsent.Count > 0 ? brokerError ?? new TimeoutException("publish not confirmed") : null);
     }
 
     private async Task MarkFailedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<long> ids, List<string> errors)
@@ -419,9 +509,44 @@ internal sealed partial class OutboxRelay(
     [LoggerMessage(LogLevel.Information, "Outbox cleanup in schema {Schema} deleted {Count} dispatched rows older than {Retention}")]
     private partial void LogCleanedUp(string schema, int count, TimeSpan retention);
 
-    private sealed record BatchOutcome(int Claimed, int Published, int Failed, Exception? BrokerError)
+    private sealed record BatchOutcome(int Failed, Exception? BrokerError);
+
+    /// <summary>What one drain did, summed over its batches.</summary>
+    private sealed class DispatchOutcome
     {
+        public int Failed { get; private set; }
+
+        public Exception? BrokerError { get; private set; }
+
         public bool BrokerDown => BrokerError is not null;
+
+        /// <summary>Stopped at the deadline with full batches still coming.</summary>
+        public bool Backlog { get; set; }
+
+        public void Add(BatchOutcome batch)
+        {
+            Failed += batch.Failed;
+            BrokerError ??= batch.BrokerError;
+        }
+    }
+
+    /// <summary>A claimed batch: its rows, and the connection and transaction that hold their locks until commit.</summary>
+    private sealed class ClaimedBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, List<OutboxRow> rows, long started) : IAsyncDisposable
+    {
+        public NpgsqlConnection Connection { get; } = connection;
+
+        public NpgsqlTransaction Transaction { get; } = transaction;
+
+        public List<OutboxRow> Rows { get; } = rows;
+
+        public long Started { get; } = started;
+
+        public async ValueTask DisposeAsync()
+        {
+            // Without a commit the transaction rolls back: the claim's stamps go, the rows wait again.
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
     }
 }
 

@@ -11,27 +11,45 @@ internal static class OutboxSql
         SELECT * FROM unnest(@ids, @types, @payloads, @headers)
         """;
 
-    // Walks the partial index (id) WHERE dispatched_at IS NULL AND failed_at IS NULL in id order. Row locks held until
-    // the batch's transaction ends mean a second relay that thinks it is active (its lock connection died but it has
-    // not noticed yet) skips these rows instead of publishing them twice.
-    public static string Claim(string schema) => $"""
-        SELECT id, message_id, message_type, payload::text, headers::text, attempts
-        FROM {schema}.outbox
-        WHERE dispatched_at IS NULL AND failed_at IS NULL
-          AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-        ORDER BY id
-        LIMIT @limit
-        FOR UPDATE SKIP LOCKED
+    // Claims and marks in one statement: walks the partial index (id) WHERE dispatched_at IS NULL AND failed_at IS NULL
+    // in id order and stamps the rows dispatched inside the batch's transaction, which commits only after the broker
+    // confirmed them (rows it could not publish are un-marked first, see Unmark and MarkFailed). Until that commit
+    // nobody else sees the stamp, and a crash rolls it back, so an unconfirmed row never looks dispatched. One
+    // statement instead of SELECT … FOR UPDATE plus a later UPDATE: each row is locked and rewritten once, and a batch
+    // needs one round trip less (claim and mark were about half of each batch's time, measured). The row locks mean a
+    // second relay that thinks it is active (its lock connection died but it has not noticed yet), or the relay's own
+    // next batch, skips these rows instead of publishing them twice. MATERIALIZED: the locking subquery runs exactly
+    // once. RETURNING has no order: the relay sorts by id.
+    // SET LOCAL (this batch's transaction only): without fresh statistics, which a queue table rarely has (a burst or an
+    // outage grows the backlog long before autovacuum analyzes it), the planner estimates one pending row and picks a
+    // bitmap scan that reads and sorts the whole backlog for every batch: 25 ms per claim at 50,000 waiting, growing
+    // with the backlog. The ordered index scan stops after @limit rows whatever the statistics say.
+    public static string ClaimAndMark(string schema) => $"""
+        SET LOCAL enable_bitmapscan = off;
+        WITH claimed AS MATERIALIZED (
+            SELECT id FROM {schema}.outbox
+            WHERE dispatched_at IS NULL AND failed_at IS NULL
+              AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+            ORDER BY id
+            LIMIT @limit
+            FOR UPDATE SKIP LOCKED)
+        UPDATE {schema}.outbox AS o SET dispatched_at = now()
+        FROM claimed
+        WHERE o.id = claimed.id
+        RETURNING o.id, o.message_id, o.message_type, o.payload::text, o.headers::text
         """;
 
-    public static string MarkDispatched(string schema) => $"""
-        UPDATE {schema}.outbox SET dispatched_at = now() WHERE id = ANY(@ids)
+    // For claimed rows the broker did not confirm (outage, host stopping): back to waiting, without counting an attempt.
+    public static string Unmark(string schema) => $"""
+        UPDATE {schema}.outbox SET dispatched_at = NULL WHERE id = ANY(@ids)
         """;
 
     // Backoff doubles per attempt from @base_s up to @max_s; the last allowed attempt moves the row aside instead.
+    // Also undoes the claim's dispatched stamp (same transaction).
     public static string MarkFailed(string schema) => $"""
         UPDATE {schema}.outbox AS o
-        SET attempts = o.attempts + 1,
+        SET dispatched_at = NULL,
+            attempts = o.attempts + 1,
             last_error = f.error,
             next_attempt_at = now() + make_interval(secs => least(@base_s * power(2, o.attempts), @max_s)),
             failed_at = CASE WHEN o.attempts + 1 >= @max_attempts THEN now() END

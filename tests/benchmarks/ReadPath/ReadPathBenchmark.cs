@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Platform.Benchmarks.ReadPath;
+
+/// <summary>
+/// <c>read-path [--url http://127.0.0.1:5100] [--duration 10] [--threads 2] [--connections 32] [--rounds 1]
+/// [--catalog-dll PATH]</c>: HTTP throughput of the catalog's cached list read against <c>/health/live</c> (the
+/// cheapest request the same process answers: routing, middleware, Kestrel) in the same run, and against the same
+/// list from a node with <c>Catalog:CacheEnabled=false</c> (every request goes to PostgreSQL). Load comes from wrk
+/// (Debian package <c>wrk</c>) on loopback. The cached node is <c>--url</c>, else the <c>./platform up</c> node on
+/// 5100 when it answers, else a node this runner starts; the uncached node is always started here, from the same
+/// binary, against the same database (<c>.platform/env</c>). Targets: cached list ≥ 0.7 × /health/live requests/s.
+/// Prints Markdown.
+/// </summary>
+internal static partial class ReadPathBenchmark
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var duration = Option(args, "--duration", 10);
+        var threads = Option(args, "--threads", 2);
+        var connections = Option(args, "--connections", 32);
+        var rounds = Option(args, "--rounds", 1);
+        var wrk = FindWrk();
+        var environment = CatalogNodes.ReadEnvironment();
+        var binary = CatalogNodes.FindBinary(args);
+        var nodes = new List<CatalogNodeProcess>();
+        try
+        {
+            var cachedUrl = TextOption(args, "--url") ?? (await AnswersAsync("http://127.0.0.1:5100") ? "http://127.0.0.1:5100" : null);
+            string cachedSource;
+            if (cachedUrl is null)
+            {
+                var own = CatalogNodeProcess.Start(binary, "bench-read-cached", environment, new Dictionary<string, string>());
+                nodes.Add(own);
+                await own.WaitReadyAsync(StartTimeout);
+                cachedUrl = own.BaseAddress.ToString().TrimEnd('/');
+                cachedSource = $"started here from {binary}";
+            }
+            else
+            {
+                cachedSource = "already running (./platform up or --url)";
+            }
+
+            var uncached = CatalogNodeProcess.Start(binary, "bench-read-uncached", environment, new Dictionary<string, string> { ["Catalog__CacheEnabled"] = "false" });
+            nodes.Add(uncached);
+            await uncached.WaitReadyAsync(StartTimeout);
+            var uncachedUrl = uncached.BaseAddress.ToString().TrimEnd('/');
+
+            var category = await FirstCategoryAsync(cachedUrl);
+            var list = $"/api/products?category={category}&sort=name&limit=20";
+            Console.WriteLine("## Catalog read path (wrk)");
+            Console.WriteLine();
+            Console.WriteLine($"- Machine: {CatalogNodes.Machine()} at start; wrk, the nodes, PostgreSQL and Redis all on this machine (loopback)");
+            Console.WriteLine($"- wrk -t{threads} -c{connections} -d{duration}s --latency, after a {WarmUpSeconds} s warm-up per URL; {rounds} round(s), URLs interleaved per round; medians reported");
+            Console.WriteLine($"- cached node {cachedUrl} ({cachedSource}); uncached node {uncachedUrl} (Catalog__CacheEnabled=false, started here from {binary})");
+            Console.WriteLine($"- list: GET {list} (one page, {await BodyBytesAsync(cachedUrl + list)} bytes, no compression requested)");
+            Console.WriteLine();
+
+            var targets = new (string Name, string Url)[]
+            {
+                ("GET /health/live (cached node)", cachedUrl + "/health/live"),
+                ("GET list, cached (L1 hit)", cachedUrl + list),
+                ("GET list, uncached (PostgreSQL each time)", uncachedUrl + list),
+            };
+            foreach (var (_, url) in targets)
+            {
+                await RunWrkAsync(wrk, url, threads, connections, WarmUpSeconds);
+            }
+
+            var results = targets.Select(_ => new List<WrkResult>()).ToArray();
+            for (var round = 0; round < rounds; round++)
+            {
+                for (var t = 0; t < targets.Length; t++)
+                {
+                    results[t].Add(await RunWrkAsync(wrk, targets[t].Url, threads, connections, duration));
+                }
+            }
+
+            var live = Median(results[0].Select(r => r.RequestsPerSecond));
+            var cached = Median(results[1].Select(r => r.RequestsPerSecond));
+            var uncachedRate = Median(results[2].Select(r => r.RequestsPerSecond));
+            Console.WriteLine("| request | requests/s | p50 ms | p99 ms | non-2xx | vs /health/live | load average after |");
+            Console.WriteLine("|---|--:|--:|--:|--:|--:|---|");
+            for (var t = 0; t < targets.Length; t++)
+            {
+                var rate = Median(results[t].Select(r => r.RequestsPerSecond));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {targets[t].Name} | {rate:N0} | {Median(results[t].Select(r => r.P50Ms)):0.00} | {Median(results[t].Select(r => r.P99Ms)):0.00} | {results[t].Sum(r => r.Errors)} | {rate / live:0.00} | {results[t][^1].Load} |"));
+            }
+
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Cached list / health/live: {cached / live:0.00} (target ≥ 0.7: {(cached / live >= 0.7 ? "met" : "NOT met")}); cached / uncached list: {cached / uncachedRate:0.0}×. Load average at the end: {CatalogNodes.LoadAverage()}."));
+            return results.Any(r => r.Any(x => x.Errors > 0)) ? 1 : 0;
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    private const int WarmUpSeconds = 2;
+
+    internal static async Task<WrkResult> RunWrkAsync(string wrk, string url, int threads, int connections, int seconds)
+    {
+        var start = new ProcessStartInfo(wrk) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { $"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--timeout", "10s", "--latency", url })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 60));
+        await process.WaitForExitAsync(timeout.Token);
+        var text = await stdout;
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"wrk failed ({process.ExitCode}): {text}{await stderr}");
+        }
+
+        return WrkResult.Parse(text, CatalogNodes.LoadAverage());
+    }
+
+    private static async Task<bool> AnswersAsync(string url)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            using var response = await client.GetAsync(url + "/health/live");
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<long> FirstCategoryAsync(string url)
+    {
+        using var client = new HttpClient();
+        var page = await client.GetFromJsonAsync<JsonElement>(url + "/api/categories");
+        return page.GetProperty("items").EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } first
+            ? first.GetProperty("id").GetInt64()
+            : throw new InvalidOperationException("the catalog has no categories: seed it (./platform up does)");
+    }
+
+    private static async Task<int> BodyBytesAsync(string url)
+    {
+        using var client = new HttpClient();
+        return (await client.GetByteArrayAsync(url)).Length;
+    }
+
+    private static string FindWrk()
+    {
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':'))
+        {
+            var candidate = Path.Combine(directory, "wrk");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("wrk is not installed: apt-get install -y wrk");
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        var middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    private static int Option(string[] args, string name, int fallback) =>
+        TextOption(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+    private static string? TextOption(string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+
+    /// <summary>The figures of one wrk run.</summary>
+    internal sealed partial record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Errors, string Load)
+    {
+        public static WrkResult Parse(string output, string load)
+        {
+            var rate = Requests().Match(output) is { Success: true } r ? double.Parse(r.Groups[1].Value, CultureInfo.InvariantCulture)
+                : throw new FormatException($"no Requests/sec in wrk output:\n{output}");
+            var errors = NonSuccess().Match(output) is { Success: true } e ? long.Parse(e.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+            errors += SocketErrors().Matches(output).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+            return new WrkResult(rate, Percentile(output, "50%"), Percentile(output, "99%"), errors, load);
+        }
+
+        private static double Percentile(string output, string label)
+        {
+            var match = Regex.Match(output, $@"^\s*{Regex.Escape(label)}\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            if (!match.Success)
+            {
+                throw new FormatException($"no {label} latency in wrk output:\n{output}");
+            }
+
+            var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+            return match.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
+        }
+
+        [GeneratedRegex(@"Requests/sec:\s+([\d.]+)", RegexOptions.CultureInvariant)]
+        private static partial Regex Requests();
+
+        [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)", RegexOptions.CultureInvariant)]
+        private static partial Regex NonSuccess();
+
+        [GeneratedRegex(@"(?:connect|read|write|timeout) (\d+)", RegexOptions.CultureInvariant)]
+        private static partial Regex SocketErrors();
+    }
+}

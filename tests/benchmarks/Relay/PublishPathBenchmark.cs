@@ -1,0 +1,213 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Platform.Contracts.Catalog;
+using Platform.Messaging.Bus;
+using RabbitMQ.Client;
+
+namespace Platform.Benchmarks.Relay;
+
+/// <summary>
+/// <c>relay-publish-paths [--messages 20000] [--in-flight 500] [--rounds 3]</c>: where a relay's publish time goes,
+/// without the database. The same messages through MassTransit's typed publish, the relay's untyped publish (payload
+/// deserialized, id and headers set) with MassTransit serializing the envelope, the same with the stored payload
+/// written into the envelope as it is, and — as a ceiling — RabbitMQ.Client directly with publisher confirms and
+/// no MassTransit pipeline. Modes are interleaved round by round so each sees the same machine noise; every mode
+/// counts until the in-process consumer has received all messages. Prints Markdown.
+/// </summary>
+internal static class PublishPathBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var messages = Option(args, "--messages", 20_000);
+        var inFlight = Option(args, "--in-flight", 500);
+        var rounds = Option(args, "--rounds", 3);
+        var rabbit = Environment.GetEnvironmentVariable("PLATFORM_RABBITMQ_TEST") ?? "amqp://guest:guest@127.0.0.1:56720/platform-test";
+        var prefix = "bench" + Guid.NewGuid().ToString("N")[..8];
+        var sink = new RelayBenchmark.Sink();
+        using var receiver = await StartAsync(Receiver(rabbit, prefix, sink));
+        using var publisher = await StartAsync(Publisher(rabbit, prefix));
+        var bus = publisher.Services.GetRequiredService<IBus>();
+
+        var payloads = Enumerable.Range(1, messages)
+            .Select(i => JsonSerializer.Serialize(new ProductViewed(i, i % 50, DateTimeOffset.UtcNow), new JsonSerializerOptions(JsonSerializerDefaults.Web)))
+            .ToArray();
+        var headers = """{"source":"bench"}""";
+        var web = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+
+        var modes = new (string Name, Func<int, Task> Publish)[]
+        {
+            ("typed Publish<T>", i => bus.Publish(new ProductViewed(i, i % 50, DateTimeOffset.UtcNow))),
+            ("untyped Publish + deserialize + id/headers (relay before)", i => PublishAsRelay(bus, payloads[i], headers, web, preSerialized: false)),
+            ("same + stored payload as the body (relay now)", i => PublishAsRelay(bus, payloads[i], headers, web, preSerialized: true)),
+        };
+
+        var results = modes.Select(_ => new List<double>()).ToArray();
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var m = 0; m < modes.Length; m++)
+            {
+                sink.Expect(messages);
+                var watch = Stopwatch.StartNew();
+                var next = -1;
+                await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
+                {
+                    while (Interlocked.Increment(ref next) is var i && i < messages)
+                    {
+                        await modes[m].Publish(i);
+                    }
+                }));
+                var published = watch.Elapsed;
+                await sink.AllReceived.WaitAsync(TimeSpan.FromMinutes(5));
+                results[m].Add(messages / watch.Elapsed.TotalSeconds);
+                Console.WriteLine($"round {round} {modes[m].Name}: published in {published.TotalSeconds:0.00} s, received in {watch.Elapsed.TotalSeconds:0.00} s, load {Load()}");
+            }
+        }
+
+        // Direct AMQP: a ceiling for what the broker and client take, without MassTransit's pipeline.
+        var direct = await DirectAsync(rabbit, bus, payloads, inFlight, sink, rounds);
+        Console.WriteLine();
+        Console.WriteLine($"| path ({messages:N0} messages, {inFlight} in flight, sliding window) | median msg/s | all rounds |");
+        Console.WriteLine("|---|--:|---|");
+        for (var m = 0; m < modes.Length; m++)
+        {
+            Console.WriteLine($"| {modes[m].Name} | {Median(results[m]):N0} | {string.Join(", ", results[m].Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |");
+        }
+
+        Console.WriteLine($"| RabbitMQ.Client direct, confirms, pre-built envelope | {Median(direct):N0} | {string.Join(", ", direct.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |");
+        await publisher.StopAsync();
+        await receiver.StopAsync();
+        return 0;
+    }
+
+    private static Task PublishAsRelay(IBus bus, string payload, string headers, JsonSerializerOptions web, bool preSerialized)
+    {
+        var message = JsonSerializer.Deserialize(payload, typeof(ProductViewed), web)!;
+        var parsed = JsonSerializer.Deserialize<Dictionary<string, string>>(headers, web)!;
+        return bus.Publish(message, typeof(ProductViewed), Pipe.Execute<PublishContext>(c =>
+        {
+            c.MessageId = Guid.CreateVersion7();
+            foreach (var (k, v) in parsed)
+            {
+                c.Headers.Set(k, v);
+            }
+
+            if (preSerialized)
+            {
+                c.Serializer = new RawBodySerializer(payload);
+            }
+        }));
+    }
+
+    private static async Task<List<double>> DirectAsync(string rabbit, IBus bus, string[] payloads, int inFlight, RelayBenchmark.Sink sink, int rounds)
+    {
+        bus.Topology.PublishTopology.GetMessageTopology<ProductViewed>().TryGetPublishAddress(bus.Address, out var address);
+        var exchange = address!.AbsolutePath.Split('/').Last();
+        var factory = new ConnectionFactory { Uri = new Uri(rabbit) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true, outstandingPublisherConfirmationsRateLimiter: null));
+        var results = new List<double>();
+        var urn = "urn:message:Platform.Contracts.Catalog:ProductViewed";
+        for (var round = 0; round < rounds; round++)
+        {
+            sink.Expect(payloads.Length);
+            var watch = Stopwatch.StartNew();
+            var next = -1;
+            await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
+            {
+                while (Interlocked.Increment(ref next) is var i && i < payloads.Length)
+                {
+                    var id = Guid.CreateVersion7();
+                    var body = Envelope(id, urn, payloads[i]);
+                    var properties = new BasicProperties { MessageId = id.ToString(), ContentType = "application/vnd.masstransit+json", DeliveryMode = DeliveryModes.Persistent };
+                    await channel.BasicPublishAsync(exchange, "", false, properties, body);
+                }
+            }));
+            await sink.AllReceived.WaitAsync(TimeSpan.FromMinutes(5));
+            results.Add(payloads.Length / watch.Elapsed.TotalSeconds);
+            Console.WriteLine($"round {round} direct: {watch.Elapsed.TotalSeconds:0.00} s, load {Load()}");
+        }
+
+        return results;
+    }
+
+    internal static byte[] Envelope(Guid id, string urn, string payload)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256 + payload.Length);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("messageId", id);
+            writer.WriteStartArray("messageType");
+            writer.WriteStringValue(urn);
+            writer.WriteEndArray();
+            writer.WritePropertyName("message");
+            writer.WriteRawValue(payload, skipInputValidation: true);
+            writer.WriteString("sentTime", DateTime.UtcNow);
+            writer.WriteStartObject("headers");
+            writer.WriteString("source", "bench");
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    private static string Load() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+
+    private static HostApplicationBuilder Receiver(string rabbit, string prefix, RelayBenchmark.Sink sink)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration["ConnectionStrings:RabbitMq"] = rabbit;
+        builder.Configuration["Bus:EntityPrefix"] = prefix;
+        builder.Configuration["Bus:PrefetchCount"] = "1000";
+        builder.Services.AddSingleton(sink);
+        builder.AddPlatformBus(x => x.AddConsumer<RelayBenchmark.SinkConsumer>().Endpoint(e => e.Temporary = true));
+        return builder;
+    }
+
+    private static HostApplicationBuilder Publisher(string rabbit, string prefix)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration["ConnectionStrings:RabbitMq"] = rabbit;
+        builder.Configuration["Bus:EntityPrefix"] = prefix;
+        builder.AddPlatformBus();
+        return builder;
+    }
+
+    private static async Task<IHost> StartAsync(HostApplicationBuilder builder)
+    {
+        var host = builder.Build();
+        await host.StartAsync();
+        await host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(60));
+        return host;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    /// <summary>
+    /// A minimal stand-in for the relay's StoredPayloadSerializer (internal to Platform.Messaging): MassTransit's
+    /// envelope written around the stored payload instead of serializing the message object.
+    /// </summary>
+    private sealed class RawBodySerializer(string payload) : IMessageSerializer
+    {
+        public System.Net.Mime.ContentType ContentType { get; } = new("application/vnd.masstransit+json");
+
+        public MessageBody GetMessageBody<T>(SendContext<T> context)
+            where T : class =>
+            new BytesMessageBody(Envelope(context.MessageId ?? Guid.Empty, MessageTypeCache<T>.MessageTypeNames[0], payload));
+    }
+}
