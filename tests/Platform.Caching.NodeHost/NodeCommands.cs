@@ -62,7 +62,7 @@ internal sealed class NodeCommands(TwoLevelCache cache)
         _ = cache.GetOrSetAsync<string>(key, async (_, token) =>
         {
             started.SetResult();
-            await Task.Delay(Timeout.Infinite, token);
+            await new TaskCompletionSource().Task.WaitAsync(token);
             return "never";
         }, SingleFlight).AsTask();
         await started.Task;

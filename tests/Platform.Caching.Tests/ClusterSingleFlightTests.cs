@@ -9,16 +9,19 @@ public sealed class ClusterSingleFlightTests
     {
         await using var cluster = await CacheCluster.StartAsync(3);
         var runs = 0;
-        async Task<string> SlowFactory(CacheFactoryContext context, CancellationToken token)
+        // The factory finishes only once every caller on every node has asked: they all overlap it.
+        var everyoneAsked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task<string> GatedFactory(CacheFactoryContext context, CancellationToken token)
         {
             Interlocked.Increment(ref runs);
-            await Task.Delay(200, token);
+            await everyoneAsked.Task.WaitAsync(token);
             return "computed-once";
         }
 
         var reads = Enumerable.Range(0, 1000)
-            .Select(i => cluster[i % 3].GetOrSetAsync("cold", SlowFactory, SingleFlight).AsTask())
+            .Select(i => cluster[i % 3].GetOrSetAsync("cold", GatedFactory, SingleFlight).AsTask())
             .ToList();
+        everyoneAsked.SetResult();
         var results = await Task.WhenAll(reads);
 
         Assert.Equal(1, runs);

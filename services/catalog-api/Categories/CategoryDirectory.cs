@@ -22,7 +22,7 @@ public sealed class CategoryDirectory(ITwoLevelCache cache, CachedJson cached, N
     public async ValueTask<long?> ResolveAsync(string idOrSlug, CancellationToken cancellationToken)
     {
         var ids = options.Value.CacheEnabled
-            ? await cache.GetOrSetAsync(IdsKey, db, static (db, _, ct) => LoadIdsAsync(db, ct), new CacheEntryOptions { Duration = options.Value.CacheDuration }, Tags, cancellationToken)
+            ? await cache.GetOrSetAsync(IdsKey, db, static (db, _, ct) => LoadIdsAsync(db, ct), cached.EntryOptions, Tags, cancellationToken)
             : await LoadIdsAsync(db, cancellationToken);
         if (long.TryParse(idOrSlug, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
         {

@@ -16,6 +16,12 @@ public sealed class CachedJson(ITwoLevelCache cache, IOptions<CatalogOptions> op
 
     private readonly CatalogOptions _options = options.Value;
 
+    // One instance for every read: the options never vary per request, and hits must not allocate.
+    private readonly CacheEntryOptions _entryOptions = new() { Duration = options.Value.CacheDuration };
+
+    /// <summary>Entry options of every cached catalog read.</summary>
+    public CacheEntryOptions EntryOptions => _entryOptions;
+
     /// <summary>Gets the payload from the cache (or builds it with <paramref name="load"/>, once per key per node).</summary>
     public async ValueTask<CachedPayload?> GetAsync<TState>(string key, string[] tags, TState state, Func<TState, CancellationToken, Task<CachedPayload?>> load, CancellationToken cancellationToken)
     {
@@ -24,8 +30,7 @@ public sealed class CachedJson(ITwoLevelCache cache, IOptions<CatalogOptions> op
             return await load(state, cancellationToken);
         }
 
-        var entryOptions = new CacheEntryOptions { Duration = _options.CacheDuration };
-        var payload = await cache.GetOrSetAsync(key, (state, load), static async (s, _, ct) => await s.load(s.state, ct) ?? Missing, entryOptions, tags, cancellationToken);
+        var payload = await cache.GetOrSetAsync(key, (state, load), static async (s, _, ct) => await s.load(s.state, ct) ?? Missing, _entryOptions, tags, cancellationToken);
         return IsMissing(payload) ? null : payload;
     }
 
