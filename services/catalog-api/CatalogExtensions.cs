@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json.Serialization;
 using Catalog.Api.Analytics;
+using Catalog.Api.Caching;
 using Catalog.Api.Categories;
 using Catalog.Api.Data;
 using Catalog.Api.Http;
@@ -34,6 +35,7 @@ public static class CatalogExtensions
         builder.Services.TryAddTimeProvider();
         builder.Services.AddDbContext<CatalogDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<CachedJson>();
+        builder.Services.AddSingleton<WriteEviction>();
         builder.Services.AddSingleton<CategoryDirectory>();
 
         // Unknown or mistyped fields are a 400 naming them, not silently dropped.

@@ -20,4 +20,14 @@ public sealed class CatalogOptions
     /// </summary>
     [Range(0, 86_400)]
     public int ClientMaxAgeSeconds { get; set; }
+
+    /// <summary>
+    /// The writing node evicts what a committed write made stale right away (the invalidator's eviction from the
+    /// outbox event follows regardless). Off only to measure the outbox → RabbitMQ → invalidator chain alone.
+    /// </summary>
+    public bool EvictOnWrite { get; set; } = true;
+
+    /// <summary>How long a write waits for its own eviction before answering (Redis slow or down: the outbox path covers it).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    public TimeSpan EvictOnWriteTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 }

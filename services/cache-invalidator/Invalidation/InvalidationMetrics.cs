@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Platform.Contracts.Invalidation;
 
 namespace CacheInvalidator.Invalidation;
 

@@ -1,9 +1,11 @@
 using System.Text.RegularExpressions;
+using Catalog.Api.Caching;
 using Catalog.Api.Data;
 using Catalog.Api.Http;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Platform.Contracts.Catalog;
+using Platform.Contracts.Invalidation;
 using Platform.Hosting.Security;
 using Platform.Messaging.Outbox;
 
@@ -12,7 +14,10 @@ namespace Catalog.Api.Categories;
 /// <summary>Body of <c>POST /api/categories</c> and <c>PUT /api/categories/{id}</c>.</summary>
 public sealed record CategoryRequest(string? Slug, string? Name, string? Description);
 
-/// <summary>Category writes: the change and a <see cref="CategoryChanged"/> event in one transaction.</summary>
+/// <summary>
+/// Category writes: the change and a <see cref="CategoryChanged"/> event in one transaction, then this node's own
+/// eviction (<see cref="WriteEviction"/>); the invalidator evicts again when the event arrives.
+/// </summary>
 public static partial class CategoryWriteEndpoints
 {
     public static RouteGroupBuilder MapCategoryWrites(this RouteGroupBuilder group)
@@ -25,7 +30,7 @@ public static partial class CategoryWriteEndpoints
         return group;
     }
 
-    internal static async Task<IResult> CreateAsync(HttpContext context, CategoryRequest? request, CatalogDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<IResult> CreateAsync(HttpContext context, CategoryRequest? request, CatalogDbContext db, WriteEviction eviction, TimeProvider time, CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -46,14 +51,16 @@ public static partial class CategoryWriteEndpoints
             return conflict;
         }
 
-        db.AddOutboxMessage(new CategoryChanged(category.Id, category.Slug, category.Version, now));
+        var changed = new CategoryChanged(category.Id, category.Slug, category.Version, now);
+        db.AddOutboxMessage(changed);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await eviction.EvictAsync(InvalidationRules.For(changed));
         context.Response.Headers.ETag = ETags.ForVersion(category.Version);
         return TypedResults.Created($"/api/categories/{category.Id}", ToDto(category));
     }
 
-    internal static async Task<IResult> UpdateAsync(HttpContext context, long id, CategoryRequest? request, CatalogDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<IResult> UpdateAsync(HttpContext context, long id, CategoryRequest? request, CatalogDbContext db, WriteEviction eviction, TimeProvider time, CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -83,7 +90,8 @@ public static partial class CategoryWriteEndpoints
         category.Description = request.Description ?? "";
         category.UpdatedAt = now;
         category.Version++;
-        db.AddOutboxMessage(new CategoryChanged(category.Id, category.Slug, category.Version, now));
+        var changed = new CategoryChanged(category.Id, category.Slug, category.Version, now);
+        db.AddOutboxMessage(changed);
         try
         {
             if (await TrySaveAsync(db, cancellationToken) is { } conflict)
@@ -96,6 +104,7 @@ public static partial class CategoryWriteEndpoints
             return Problems.PreconditionFailed(context, null);
         }
 
+        await eviction.EvictAsync(InvalidationRules.For(changed));
         context.Response.Headers.ETag = ETags.ForVersion(category.Version);
         return TypedResults.Ok(ToDto(category));
     }

@@ -1,16 +1,18 @@
+using Catalog.Api.Caching;
 using Catalog.Api.Data;
 using Catalog.Api.Http;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Platform.Contracts.Catalog;
+using Platform.Contracts.Invalidation;
 using Platform.Hosting.Security;
 using Platform.Messaging.Outbox;
 
 namespace Catalog.Api.Products;
 
 /// <summary>
-/// Product writes. Each commits the change and its events (outbox) in one transaction; caches are not touched
-/// here — the invalidator evicts them when the events arrive.
+/// Product writes. Each commits the change and its events (outbox) in one transaction, then evicts what it made stale
+/// on this node's cache (<see cref="WriteEviction"/>, best effort); the invalidator evicts again when the events arrive.
 /// </summary>
 public static class ProductWriteEndpoints
 {
@@ -28,7 +30,7 @@ public static class ProductWriteEndpoints
         return group;
     }
 
-    internal static async Task<IResult> CreateAsync(HttpContext context, CreateProductRequest? request, CatalogDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<IResult> CreateAsync(HttpContext context, CreateProductRequest? request, CatalogDbContext db, WriteEviction eviction, TimeProvider time, CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -72,15 +74,17 @@ public static class ProductWriteEndpoints
             return Problems.Conflict("sku", $"a product with sku '{product.Sku}' already exists");
         }
 
-        db.AddOutboxMessage(new ProductCreated(product.Id, product.Sku, product.CategoryId, product.Price, product.Currency, product.Status, product.Version, now));
+        var created = new ProductCreated(product.Id, product.Sku, product.CategoryId, product.Price, product.Currency, product.Status, product.Version, now);
+        db.AddOutboxMessage(created);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await eviction.EvictAsync(InvalidationRules.For(created));
 
         context.Response.Headers.ETag = ETags.ForVersion(product.Version);
         return TypedResults.Created($"/api/products/{product.Id}", ToDto(product));
     }
 
-    internal static async Task<IResult> UpdateAsync(HttpContext context, long id, UpdateProductRequest? request, CatalogDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<IResult> UpdateAsync(HttpContext context, long id, UpdateProductRequest? request, CatalogDbContext db, WriteEviction eviction, TimeProvider time, CancellationToken cancellationToken)
     {
         var ifMatch = context.Request.Headers.IfMatch.ToString();
         if (string.IsNullOrEmpty(ifMatch))
@@ -127,9 +131,11 @@ public static class ProductWriteEndpoints
         product.UpdatedAt = now;
         product.Version++;
 
-        db.AddOutboxMessage(new ProductUpdated(product.Id, product.CategoryId, previousCategory, product.Status, product.Version, now));
+        var updated = new ProductUpdated(product.Id, product.CategoryId, previousCategory, product.Status, product.Version, now);
+        db.AddOutboxMessage(updated);
         if (product.Price != previousPrice)
         {
+            // Its evictions are a subset of the update's: one plan covers both.
             db.AddOutboxMessage(new ProductPriceChanged(product.Id, product.CategoryId, previousPrice, product.Price, product.Currency, product.Version, now));
         }
 
@@ -143,11 +149,12 @@ public static class ProductWriteEndpoints
             return Problems.PreconditionFailed(context, null);
         }
 
+        await eviction.EvictAsync(InvalidationRules.For(updated));
         context.Response.Headers.ETag = ETags.ForVersion(product.Version);
         return TypedResults.Ok(ToDto(product));
     }
 
-    internal static async Task<IResult> DeleteAsync(HttpContext context, long id, CatalogDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<IResult> DeleteAsync(HttpContext context, long id, CatalogDbContext db, WriteEviction eviction, TimeProvider time, CancellationToken cancellationToken)
     {
         var product = await db.Products.FirstOrDefaultAsync(p => p.Id == id, cancellationToken);
         if (product is null)
@@ -162,7 +169,8 @@ public static class ProductWriteEndpoints
         }
 
         db.Products.Remove(product);
-        db.AddOutboxMessage(new ProductDeleted(product.Id, product.CategoryId, product.Version + 1, time.GetUtcNow()));
+        var deleted = new ProductDeleted(product.Id, product.CategoryId, product.Version + 1, time.GetUtcNow());
+        db.AddOutboxMessage(deleted);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -172,6 +180,7 @@ public static class ProductWriteEndpoints
             return Problems.PreconditionFailed(context, null);
         }
 
+        await eviction.EvictAsync(InvalidationRules.For(deleted));
         return TypedResults.NoContent();
     }
 

@@ -2,13 +2,14 @@ using Platform.Contracts.Analytics;
 using Platform.Contracts.Caching;
 using Platform.Contracts.Catalog;
 
-namespace CacheInvalidator.Invalidation;
+namespace Platform.Contracts.Invalidation;
 
 /// <summary>
 /// The one rule table: which cached entries each event makes stale, in the names of <see cref="CacheNames"/>.
 /// The catalog caches a product under <c>Product(id)</c> (tag <c>ProductTag(id)</c>), list pages of a category under
 /// <c>CategoryTag(c)</c>, list pages across categories under <c>AllCategoriesProductLists</c>, the category list
-/// under <c>Categories</c>, and analytics per category under <c>AnalyticsCategory(c)</c>.
+/// under <c>Categories</c>, and analytics per category under <c>AnalyticsCategory(c)</c>. The invalidator applies it
+/// to every event it consumes; the catalog also applies it to its own events right after their commit (ADR 009).
 /// </summary>
 public static class InvalidationRules
 {
@@ -32,11 +33,4 @@ public static class InvalidationRules
 
     public static InvalidationPlan For(AnalyticsRollupCompleted e) =>
         new([], [.. e.CategoryIds.Distinct().Select(CacheNames.AnalyticsCategory), CacheNames.AllCategoriesAnalytics]);
-
-    /// <summary>A direct request from another service, validated: it names the keys and tags itself.</summary>
-    public static InvalidationPlan For(CacheInvalidationRequested e)
-    {
-        InvalidationRequestValidator.ThrowIfInvalid(e);
-        return new([.. e.Keys.Distinct(StringComparer.Ordinal)], [.. e.Tags.Distinct(StringComparer.Ordinal)]);
-    }
 }
