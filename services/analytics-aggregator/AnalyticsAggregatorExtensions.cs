@@ -1,6 +1,8 @@
 using AnalyticsAggregator.Ingest;
 using AnalyticsAggregator.Retention;
 using AnalyticsAggregator.Rollups;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Hosting;
 using Platform.Hosting.Configuration;
 using Platform.Hosting.Connections;
 using Platform.Messaging.Bus;
@@ -14,7 +16,9 @@ public static class AnalyticsAggregatorExtensions
     public static WebApplicationBuilder AddAnalyticsAggregator(this WebApplicationBuilder builder)
     {
         builder.AddPlatformPostgres();
-        builder.AddPlatformBus(bus => bus.AddConsumer<IngestConsumer>(typeof(IngestConsumerDefinition)));
+        // MassTransit carries the outbox relay's publishes; the ingest queue is consumed by IngestService directly.
+        builder.AddPlatformBus();
+        builder.AddAnalyticsIngest();
         builder.AddOutboxRelay(AnalyticsAggregatorCommands.Schema);
         builder.AddAnalyticsCore();
         builder.Services.AddHostedService<RollupService>();
@@ -22,6 +26,20 @@ public static class AnalyticsAggregatorExtensions
     }
 
     public static WebApplication MapAnalyticsAggregator(this WebApplication app) => app;
+
+    /// <summary>
+    /// The ingest consumer (<see cref="IngestService"/>) with its topology and readiness check <c>ingest</c>. Needs the
+    /// platform bus options (<c>AddPlatformBus</c>: entity prefix, RabbitMQ connection string) and <see cref="AddAnalyticsCore"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddAnalyticsIngest(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton<RabbitMqConnector>();
+        builder.Services.AddSingleton<IngestTopology>();
+        builder.Services.AddSingleton<IngestStatus>();
+        builder.Services.AddHealthChecks().AddCheck<IngestStatus>("ingest", tags: [HealthTags.Ready]);
+        builder.Services.AddHostedService<IngestService>();
+        return builder;
+    }
 
     /// <summary>
     /// What the service, its verbs and the benchmark share: options, metrics, the raw writer, partitions and the rollup

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Platform.Messaging.Bus;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;

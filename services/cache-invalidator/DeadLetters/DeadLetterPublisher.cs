@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Platform.Messaging.Bus;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 

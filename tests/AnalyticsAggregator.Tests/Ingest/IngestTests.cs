@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AnalyticsAggregator.Ingest;
 using MassTransit;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,8 +12,8 @@ using RabbitMQ.Client;
 
 namespace AnalyticsAggregator.Tests.Ingest;
 
-/// <summary>The ingest endpoint on the real broker: every event type stored once under its message id, retried through outages.</summary>
-public sealed class IngestConsumerTests(AnalyticsFixture fixture) : IClassFixture<AnalyticsFixture>
+/// <summary>The ingest consumer on the real broker: every event type stored once under its message id, retried through outages.</summary>
+public sealed class IngestTests(AnalyticsFixture fixture) : IClassFixture<AnalyticsFixture>
 {
     [Fact]
     public async Task EveryCatalogEventIsStoredOnceUnderItsMessageId()
@@ -48,17 +49,18 @@ public sealed class IngestConsumerTests(AnalyticsFixture fixture) : IClassFixtur
     {
         await using var node = await StartAsync();
         var bus = node.Services.GetRequiredService<IBus>();
-        var consumed = new ConsumedMessages();
-        using var observer = bus.ConnectConsumeObserver(consumed);
+        var status = node.Services.GetRequiredService<IngestStatus>();
         var category = AnalyticsFixture.NewCategory();
         var id = Guid.CreateVersion7();
+        var acked = status.AckedDeliveries;
 
         for (var i = 0; i < 5; i++)
         {
             await bus.Publish(new ProductViewed(7, category, AnalyticsFixture.At(0)), c => c.MessageId = id);
         }
 
-        await Eventually.TrueAsync(() => Task.FromResult(consumed.Count(id) == 5), AnalyticsFixture.Deadline, "five deliveries consumed");
+        // Acked means written (or recognised as a duplicate) and done with: all five deliveries were handled.
+        await Eventually.TrueAsync(() => Task.FromResult(status.AckedDeliveries - acked >= 5), AnalyticsFixture.Deadline, "five deliveries acked");
         await fixture.RollupAsync();
 
         Assert.Equal(1, await CountAsync([id]));
@@ -79,20 +81,18 @@ public sealed class IngestConsumerTests(AnalyticsFixture fixture) : IClassFixtur
             ["Analytics:MaxRetryInterval"] = "00:00:01",
         });
         var bus = node.Services.GetRequiredService<IBus>();
-        var consumed = new ConsumedMessages();
-        using var observer = bus.ConnectConsumeObserver(consumed);
         var category = AnalyticsFixture.NewCategory();
         var id = Guid.CreateVersion7();
 
         proxy.Cut();
         await bus.Publish(new ProductViewed(3, category, AnalyticsFixture.At(0)), c => c.MessageId = id);
-        // MassTransit logs when a failed batch starts being retried (consume observers only see the final outcome).
+        // The consumer logs each failed attempt of a batch it is about to retry.
         await Eventually.TrueAsync(() => Task.FromResult(logs.Any(l => l.StartsWith("R-RETRY", StringComparison.Ordinal))),
             AnalyticsFixture.Deadline, "a failed attempt, being retried");
         proxy.Restore();
 
         await Eventually.TrueAsync(async () => await CountAsync([id]) == 1, AnalyticsFixture.Deadline, "the event stored after the outage");
-        Assert.Equal(0, consumed.Faults(id));
+        Assert.Equal(0u, await ErrorQueueDepthAsync());
     }
 
     [Fact]
@@ -109,24 +109,33 @@ public sealed class IngestConsumerTests(AnalyticsFixture fixture) : IClassFixtur
         var category = AnalyticsFixture.NewCategory();
 
         proxy.Cut();
-        await bus.Publish(new ProductViewed(3, category, AnalyticsFixture.At(0)));
+        var id = Guid.CreateVersion7();
+        await bus.Publish(new ProductViewed(3, category, AnalyticsFixture.At(0)), c => c.MessageId = id);
 
+        await Eventually.TrueAsync(async () => await ErrorQueueDepthAsync() == 1, AnalyticsFixture.Deadline, "one message in the error queue");
         var factory = new ConnectionFactory { Uri = TestServers.RabbitMq };
         await using var connection = await factory.CreateConnectionAsync();
-        var errorQueue = $"{fixture.BusPrefix}-{fixture.Options.QueueName}_error";
-        await Eventually.TrueAsync(async () =>
-        {
-            try
-            {
-                // A channel per probe: the broker closes the channel that asked for a queue not declared yet.
-                await using var channel = await connection.CreateChannelAsync();
-                return (await channel.QueueDeclarePassiveAsync(errorQueue)).MessageCount == 1;
-            }
-            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
-            {
-                return false;
-            }
-        }, AnalyticsFixture.Deadline, $"one message in {errorQueue}");
+        await using var channel = await connection.CreateChannelAsync();
+        var faulted = await channel.BasicGetAsync(ErrorQueue, autoAck: true);
+        Assert.NotNull(faulted);
+        Assert.Equal(id.ToString(), faulted.BasicProperties.MessageId);
+        var headers = faulted.BasicProperties.Headers!;
+        Assert.Equal("fault", Text(headers["MT-Reason"]));
+        Assert.StartsWith("Npgsql.", Text(headers["MT-Fault-ExceptionType"]), StringComparison.Ordinal);
+        Assert.Equal("Platform.Contracts.Catalog.ProductViewed", Text(headers["MT-Fault-MessageType"]));
+        Assert.EndsWith($"/{fixture.BusPrefix}-{fixture.Options.QueueName}", Text(headers["MT-Fault-InputAddress"]), StringComparison.Ordinal);
+    }
+
+    private string ErrorQueue => $"{fixture.BusPrefix}-{fixture.Options.QueueName}_error";
+
+    private static string Text(object? header) => header is byte[] bytes ? System.Text.Encoding.UTF8.GetString(bytes) : header?.ToString() ?? "";
+
+    private async Task<uint> ErrorQueueDepthAsync()
+    {
+        var factory = new ConnectionFactory { Uri = TestServers.RabbitMq };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        return (await channel.QueueDeclarePassiveAsync(ErrorQueue)).MessageCount;
     }
 
     private Task<WebApplicationFactory<Program>> StartAsync(IReadOnlyDictionary<string, string?>? overrides = null) => StartAsync(null, overrides);
@@ -146,10 +155,10 @@ public sealed class IngestConsumerTests(AnalyticsFixture fixture) : IClassFixtur
         return node;
     }
 
-    /// <summary>Keeps the formatted messages of MassTransit's warnings.</summary>
+    /// <summary>Keeps the formatted messages of the ingest consumer's warnings.</summary>
     private sealed class RecordingLoggerProvider(ConcurrentQueue<string> messages) : ILoggerProvider
     {
-        public ILogger CreateLogger(string categoryName) => categoryName == "MassTransit" ? new Recorder(messages) : NullLogger.Instance;
+        public ILogger CreateLogger(string categoryName) => categoryName == typeof(IngestService).FullName ? new Recorder(messages) : NullLogger.Instance;
 
         public void Dispose()
         {
@@ -172,35 +181,5 @@ public sealed class IngestConsumerTests(AnalyticsFixture fixture) : IClassFixtur
         await using var command = fixture.Database.DataSource.CreateCommand("SELECT count(*) FROM analytics.raw_events WHERE message_id = ANY(@ids)");
         command.Parameters.AddWithValue("ids", ids.ToArray());
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    /// <summary>What the consumer finally did with each message id (a MassTransit consume observer): completions and faults.</summary>
-    private sealed class ConsumedMessages : IConsumeObserver
-    {
-        private readonly ConcurrentDictionary<(Guid, string), int> _counts = new();
-
-        public int Count(Guid id) => _counts.GetValueOrDefault((id, "post"));
-
-        public int Faults(Guid id) => _counts.GetValueOrDefault((id, "fault"));
-
-        public Task PreConsume<T>(ConsumeContext<T> context)
-            where T : class => Task.CompletedTask;
-
-        public Task PostConsume<T>(ConsumeContext<T> context)
-            where T : class => Record(context, "post");
-
-        public Task ConsumeFault<T>(ConsumeContext<T> context, Exception exception)
-            where T : class => Record(context, "fault");
-
-        private Task Record<T>(ConsumeContext<T> context, string what)
-            where T : class
-        {
-            if (context.Message is ProductViewed && context.MessageId is { } id)
-            {
-                _counts.AddOrUpdate((id, what), 1, (_, n) => n + 1);
-            }
-
-            return Task.CompletedTask;
-        }
     }
 }

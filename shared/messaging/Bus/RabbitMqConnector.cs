@@ -4,13 +4,14 @@ using Platform.Hosting.Configuration;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
-namespace CacheInvalidator.DeadLetters;
+namespace Platform.Messaging.Bus;
 
 /// <summary>
-/// RabbitMQ connections of the dead-letter store, straight through RabbitMQ.Client (MassTransit would consume and
-/// deserialize; the mover must take each delivery's bytes as they are and ack by hand). From <c>ConnectionStrings:RabbitMq</c>.
+/// RabbitMQ connections straight through RabbitMQ.Client, for the consumers that must take each delivery's bytes as
+/// they are and ack by hand (the dead-letter mover, the analytics ingest): MassTransit would deserialize every message
+/// into its own context first. From <c>ConnectionStrings:RabbitMq</c>. The caller owns recovery.
 /// </summary>
-internal sealed class RabbitMqConnector(IOptions<ConnectionStringsOptions> connectionStrings, IOptions<ServiceOptions> service)
+public sealed class RabbitMqConnector(IOptions<ConnectionStringsOptions> connectionStrings, IOptions<ServiceOptions> service)
 {
     public Task<IConnection> ConnectAsync(string purpose, CancellationToken cancellationToken)
     {
@@ -18,7 +19,7 @@ internal sealed class RabbitMqConnector(IOptions<ConnectionStringsOptions> conne
         {
             Uri = new Uri(connectionStrings.Value.RabbitMq!),
             ClientProvidedName = $"{service.Value.Name}:{service.Value.NodeName}:{purpose}",
-            // One recovery path, ours: reconnect, redeclare, resubscribe, with backoff and logs (DeadLetterMover).
+            // One recovery path, the caller's: reconnect, redeclare, resubscribe, with backoff and logs.
             AutomaticRecoveryEnabled = false,
             TopologyRecoveryEnabled = false,
             RequestedConnectionTimeout = TimeSpan.FromSeconds(10),
