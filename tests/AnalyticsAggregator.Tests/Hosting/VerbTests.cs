@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Platform.Testing;
 
 namespace AnalyticsAggregator.Tests.Hosting;
@@ -93,34 +92,7 @@ public sealed class VerbTests(AnalyticsFixture fixture) : IClassFixture<Analytic
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(Dictionary<string, string> environment, IEnumerable<string> args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(typeof(Program).Assembly.Location);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"analytics-aggregator {string.Join(' ', args)} did not exit within 60 s");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
+        var run = await ServiceProcess.RunAsync(typeof(Program).Assembly.Location, environment, args);
+        return (run.ExitCode, run.Stdout, run.Stderr);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Platform.Testing;
 
 namespace Catalog.Api.Tests.Hosting;
@@ -45,38 +44,19 @@ public sealed class ConfigurationErrorTests
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunServiceAsync(Dictionary<string, string> overrides, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(typeof(Program).Assembly.Location);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
         // A complete, valid configuration; each case breaks exactly one setting.
-        start.Environment["ConnectionStrings__Postgres"] = TestServers.PostgresAdmin;
-        start.Environment["ConnectionStrings__Redis"] = TestServers.Redis;
-        start.Environment["ConnectionStrings__RabbitMq"] = TestServers.RabbitMq.ToString();
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = TestServers.PostgresAdmin,
+            ["ConnectionStrings__Redis"] = TestServers.Redis,
+            ["ConnectionStrings__RabbitMq"] = TestServers.RabbitMq.ToString(),
+        };
         foreach (var (key, value) in overrides)
         {
-            start.Environment[key] = value;
+            settings[key] = value;
         }
 
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("the service did not stop on a bad setting within 60 s");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
+        var run = await ServiceProcess.RunAsync(typeof(Program).Assembly.Location, settings, args);
+        return (run.ExitCode, run.Stdout, run.Stderr);
     }
 }

@@ -13,6 +13,7 @@ using Platform.Messaging.Bus;
 using Platform.Messaging.Outbox;
 using Platform.Testing;
 using Xunit.Abstractions;
+using CatalogProgram = catalog::Program;
 using DemoSeeder = catalog::Catalog.Api.Seeding.DemoSeeder;
 
 namespace Platform.EndToEnd.Tests.Relay;
@@ -32,7 +33,7 @@ public sealed class RelayFailoverTests(ITestOutputHelper output) : IAsyncLifetim
 
     private readonly string _busPrefix = TestIsolation.NewPrefix();
     private readonly string _redisPrefix = TestIsolation.NewPrefix() + ":";
-    private readonly List<CatalogProcess> _nodes = [];
+    private readonly List<ServiceProcess> _nodes = [];
     private TestDatabase? _database;
     private IHost? _receiver;
 
@@ -119,10 +120,18 @@ public sealed class RelayFailoverTests(ITestOutputHelper output) : IAsyncLifetim
         output.WriteLine($"{undispatchedAtKill} undispatched at the kill; {Received.Total - Received.Distinct} duplicates delivered");
     }
 
-    private CatalogProcess StartNode(string name)
+    /// <summary>
+    /// A real catalog-api node: the service's own binary in a process of its own, so it can be killed with SIGKILL
+    /// mid-batch. Its PostgreSQL sessions carry its name as application name, so the test can tell whose session
+    /// holds the relay lock.
+    /// </summary>
+    private ServiceProcess StartNode(string name)
     {
-        var node = CatalogProcess.Start(name, Database.ConnectionString, new Dictionary<string, string>
+        var node = ServiceProcess.Start(name, typeof(CatalogProgram).Assembly.Location, new Dictionary<string, string>
         {
+            ["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { ApplicationName = name }.ConnectionString,
+            ["ConnectionStrings__Redis"] = TestServers.Redis,
+            ["ConnectionStrings__RabbitMq"] = TestServers.RabbitMq.ToString(),
             ["Bus__EntityPrefix"] = _busPrefix,
             ["Cache__KeyPrefix"] = _redisPrefix,
             ["Auth__ApiKeys__0__Name"] = "writer",

@@ -1,0 +1,46 @@
+using Xunit.Abstractions;
+
+namespace Platform.EndToEnd.Tests.Consistency;
+
+/// <summary>
+/// The consistency checker (docs/reliability.md): writers and readers on both catalog nodes while Redis, RabbitMQ, the
+/// invalidator and the active relay node are killed and restarted and Redis is frozen, all on servers of the test's
+/// own. Short by default (inside <c>./platform test</c>); <c>PLATFORM_CONSISTENCY_SECONDS</c> makes it a long run and
+/// <c>PLATFORM_CONSISTENCY_REPORT</c> names a file for the JSON report.
+/// </summary>
+public sealed class ConsistencyCheckerTests(ITestOutputHelper output)
+{
+    [Fact]
+    [Trait("Category", "Consistency")]
+    public async Task ReadsStayWithinTheBoundLoseNoEventAndConvergeThroughEveryFault()
+    {
+        var settings = CheckerSettings.FromEnvironment();
+        await using var cluster = await ConsistencyCluster.StartAsync(output);
+        ConsistencyReport report;
+        try
+        {
+            report = await new ConsistencyRun(cluster, settings, output).RunAsync();
+        }
+        catch
+        {
+            cluster.DumpLogs();
+            throw;
+        }
+
+        output.WriteLine(report.ToText());
+        if (settings.ReportPath is { } path)
+        {
+            await File.WriteAllTextAsync(path, report.ToJson());
+        }
+
+        if (report.StaleBeyondBound > 0 || report.EventsLost > 0 || !report.Converged || report.BrokenFaults.Any())
+        {
+            cluster.DumpLogs();
+        }
+
+        Assert.Empty(report.BrokenFaults);
+        Assert.True(report.StaleBeyondBound == 0, $"{report.StaleBeyondBound} reads were stale beyond the bound (worst {report.WorstStalenessMs} ms); see the report above");
+        Assert.True(report.EventsLost == 0, $"{report.EventsLost} of {report.Events.Committed} events did not reach the invalidator's effect: {report.Events}");
+        Assert.True(report.Converged, $"the nodes did not all serve the last committed versions within the deadline ({report.ConvergenceMs} ms)");
+    }
+}

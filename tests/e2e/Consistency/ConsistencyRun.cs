@@ -1,0 +1,247 @@
+using Platform.Caching;
+using Platform.Testing;
+using Xunit.Abstractions;
+
+namespace Platform.EndToEnd.Tests.Consistency;
+
+/// <summary>
+/// One checker run: the workload for <see cref="CheckerSettings.Duration"/> with the five faults injected one after
+/// another (each followed by its recovery and a quiet period), then convergence and the event count.
+/// </summary>
+internal sealed class ConsistencyRun(ConsistencyCluster cluster, CheckerSettings settings, ITestOutputHelper output)
+{
+    private const int HotProducts = 8;
+    private static readonly TimeSpan RecoveryDeadline = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan ConvergenceDeadline = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan DrainDeadline = TimeSpan.FromSeconds(60);
+
+    /// <summary>The design's promise while Redis is unreachable (shared/caching README, ADR 006): L1 trusted at most this long.</summary>
+    public static TimeSpan DegradedL1Ttl { get; } = new CacheOptions().DegradedL1Ttl;
+
+    private readonly ConsistencyHistory _history = new();
+
+    public async Task<ConsistencyReport> RunAsync()
+    {
+        var hot = await HotSet.ChooseAsync(cluster, HotProducts);
+        using var stop = new CancellationTokenSource();
+        var workload = new Workload(cluster, _history, hot).RunAsync(stop.Token);
+        var quiet = settings.QuietPeriod;
+        try
+        {
+            await QuietAsync(quiet);
+            var faults = Faults();
+            // One cycle of all five faults at least; in long runs, another whenever one more (as long as the last) fits.
+            var cycleMs = 0.0;
+            while (cycleMs == 0 || _history.NowMs + cycleMs <= settings.Duration.TotalMilliseconds)
+            {
+                var cycleStarted = _history.NowMs;
+                foreach (var (name, redisOutage, inject) in faults)
+                {
+                    await InjectAsync(name, redisOutage, inject);
+                    await QuietAsync(quiet);
+                }
+
+                cycleMs = _history.NowMs - cycleStarted;
+            }
+
+            await QuietAsync(settings.Duration - TimeSpan.FromMilliseconds(_history.NowMs));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await workload;
+        }
+
+        var workloadMs = _history.NowMs;
+        var (converged, convergenceMs) = await ConvergeAsync(hot);
+        var events = await CountEventsAsync();
+        var evaluation = _history.Evaluate(settings.Bound, settings.RedisOutageBound);
+        return ConsistencyReport.Create(settings, _history, evaluation, events, workloadMs, converged, convergenceMs, hot);
+    }
+
+    private List<(string Name, bool RedisOutage, Func<FaultWindow, Task> Inject)> Faults() =>
+    [
+        ("redis kill -9 + restart", true, async fault =>
+        {
+            await cluster.Redis.KillAsync();
+            await cluster.Redis.RestartAsync();
+        }),
+        ("rabbitmq kill -9 + restart", false, async fault =>
+        {
+            fault.Detail = $"beam.smp pid {cluster.RabbitMq.VmProcessId}";
+            await cluster.RabbitMq.KillAsync();
+            await cluster.RabbitMq.RestartAsync();
+        }),
+        ("invalidator kill -9 + restart", false, async fault =>
+        {
+            var invalidator = cluster.Invalidator!;
+            await invalidator.KillAsync();
+            await invalidator.RestartAsync();
+            await invalidator.WaitReadyAsync(RecoveryDeadline);
+        }),
+        ("active relay node kill -9 + restart", false, async fault =>
+        {
+            var active = await ActiveRelayNodeAsync();
+            await active.KillAsync();
+            await active.RestartAsync();
+            await active.WaitReadyAsync(RecoveryDeadline);
+            fault.Detail = $"killed {active.Name}; relay lock now on {(await ActiveRelayNodeAsync()).Name}";
+        }),
+        ($"redis SIGSTOP {settings.RedisPause.TotalSeconds:0.#} s, SIGCONT", true, async fault =>
+        {
+            await cluster.Redis.PauseAsync();
+            try
+            {
+                // The fault's length, not a wait for a condition: Redis must stay frozen past the degraded TTL.
+                await Task.Delay(settings.RedisPause);
+            }
+            finally
+            {
+                await cluster.Redis.ResumeAsync();
+            }
+        }),
+    ];
+
+    private async Task InjectAsync(string name, bool redisOutage, Func<FaultWindow, Task> inject)
+    {
+        var fault = _history.BeginFault(name, redisOutage);
+        try
+        {
+            await inject(fault);
+            fault.RecoveredMs = _history.NowMs;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Recorded, not thrown: the run goes on so the report shows the rest; the test fails on it.
+            fault.Detail = $"{fault.Detail} FAILED: {e.GetType().Name}: {e.Message}".Trim();
+        }
+
+        if (await WithinAsync(cluster.AllHealthyAsync, RecoveryDeadline))
+        {
+            fault.HealthyMs = _history.NowMs;
+        }
+
+        output.WriteLine($"{fault.InjectedMs / 1000,7:0.0} s  {name}: down {((fault.RecoveredMs ?? _history.NowMs) - fault.InjectedMs) / 1000:0.0} s, all healthy after {((fault.HealthyMs ?? double.NaN) - fault.InjectedMs) / 1000:0.0} s {fault.Detail}");
+    }
+
+    private async Task<ServiceProcess> ActiveRelayNodeAsync()
+    {
+        ServiceProcess? active = null;
+        await Eventually.TrueAsync(async () => (active = await cluster.ActiveRelayNodeAsync()) is not null, RecoveryDeadline, "a catalog node holding the relay lock");
+        return active!;
+    }
+
+    /// <summary>Stops nothing: every node must serve the last committed version of every hot product, item and list.</summary>
+    private async Task<(bool Converged, double Ms)> ConvergeAsync(HotSet hot)
+    {
+        var started = _history.NowMs;
+        var truth = await hot.VersionsInDatabaseAsync(cluster);
+        var converged = await WithinAsync(
+            async () =>
+            {
+                foreach (var node in cluster.CatalogNodes)
+                {
+                    if (!await hot.ServesAsync(node, truth))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            },
+            ConvergenceDeadline);
+        return (converged, _history.NowMs - started);
+    }
+
+    /// <summary>
+    /// Every committed catalog event must reach the broker and be consumed by the invalidator. Waits (bounded) for the
+    /// relay and the invalidator to drain, then counts what did not make it.
+    /// </summary>
+    private async Task<EventCounts> CountEventsAsync()
+    {
+        List<Guid> committed = [];
+        Dictionary<string, long> queues = [];
+        await WithinAsync(
+            async () =>
+            {
+                committed = await cluster.OutboxMessageIdsAsync();
+                if (await cluster.ScalarAsync("SELECT count(*) FROM catalog.outbox WHERE dispatched_at IS NULL AND failed_at IS NULL") > 0
+                    || !committed.All(cluster.Audit.Received.Contains))
+                {
+                    return false;
+                }
+
+                queues = await cluster.InvalidatorQueueDepthsAsync();
+                return queues.GetValueOrDefault("cache-invalidator") == 0;
+            },
+            DrainDeadline);
+        queues = await cluster.InvalidatorQueueDepthsAsync();
+        return new EventCounts(
+            Committed: committed.Count,
+            NotDispatched: await cluster.ScalarAsync("SELECT count(*) FROM catalog.outbox WHERE dispatched_at IS NULL"),
+            MovedAside: await cluster.ScalarAsync("SELECT count(*) FROM catalog.outbox WHERE failed_at IS NOT NULL"),
+            NotReachedBroker: committed.Count(id => !cluster.Audit.Received.Contains(id)),
+            LeftInInvalidatorQueue: queues.GetValueOrDefault("cache-invalidator"),
+            InErrorQueue: queues.GetValueOrDefault("cache-invalidator_error") + queues.GetValueOrDefault("cache-invalidator_skipped"),
+            DeadLettered: await cluster.ScalarAsync("SELECT count(*) FROM invalidator.dead_letters"),
+            DeliveredTwice: cluster.Audit.Received.Total - cluster.Audit.Received.Distinct);
+    }
+
+    private async Task QuietAsync(TimeSpan period)
+    {
+        // The workload runs meanwhile: this is observation time, not a wait for something to happen.
+        if (period > TimeSpan.Zero)
+        {
+            await Task.Delay(period);
+        }
+    }
+
+    private static async Task<bool> WithinAsync(Func<Task<bool>> condition, TimeSpan deadline)
+    {
+        try
+        {
+            await Eventually.TrueAsync(condition, deadline);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>Committed catalog events and where each one that did not reach the invalidator's effect ended.</summary>
+internal sealed record EventCounts(long Committed, long NotDispatched, long MovedAside, long NotReachedBroker, long LeftInInvalidatorQueue, long InErrorQueue, long DeadLettered, long DeliveredTwice)
+{
+    /// <summary>Not published (so not in the audit queue), or routed to the invalidator and not applied by it.</summary>
+    public long Lost => NotReachedBroker + LeftInInvalidatorQueue + InErrorQueue + DeadLettered;
+}
+
+/// <summary>The knobs of a run, from the environment (<c>./platform bench --long</c> sets them).</summary>
+internal sealed record CheckerSettings(TimeSpan Duration, TimeSpan Bound, string? ReportPath)
+{
+    public const string SecondsVariable = "PLATFORM_CONSISTENCY_SECONDS";
+    public const string BoundVariable = "PLATFORM_CONSISTENCY_BOUND_MS";
+    public const string ReportVariable = "PLATFORM_CONSISTENCY_REPORT";
+
+    /// <summary>Short mode (inside <c>./platform test</c>): 30 s of workload, the five faults once, 5 s quiet after each.</summary>
+    public static readonly TimeSpan ShortDuration = TimeSpan.FromSeconds(30);
+
+    /// <summary>Redis stays frozen this long: past the degraded TTL, so L1 entries expire while it cannot be reached.</summary>
+    public TimeSpan RedisPause => ConsistencyRun.DegradedL1Ttl + TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The bound for reads that start from a Redis fault until every node has its backplane back: the design's promise
+    /// (L1 trusted at most the degraded TTL while the backplane is disconnected) plus the normal bound, which covers
+    /// the time a node takes to notice (a frozen Redis is only noticed when a call times out).
+    /// </summary>
+    public TimeSpan RedisOutageBound => ConsistencyRun.DegradedL1Ttl + Bound;
+
+    /// <summary>Observation time before the first fault and after each recovery: a sixth of the run, 5 to 60 s.</summary>
+    public TimeSpan QuietPeriod => TimeSpan.FromTicks(Math.Clamp(Duration.Ticks / 6, TimeSpan.FromSeconds(5).Ticks, TimeSpan.FromSeconds(60).Ticks));
+
+    public static CheckerSettings FromEnvironment() => new(
+        Environment.GetEnvironmentVariable(SecondsVariable) is { Length: > 0 } seconds ? TimeSpan.FromSeconds(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)) : ShortDuration,
+        Environment.GetEnvironmentVariable(BoundVariable) is { Length: > 0 } bound ? TimeSpan.FromMilliseconds(double.Parse(bound, System.Globalization.CultureInfo.InvariantCulture)) : TimeSpan.FromSeconds(1),
+        Environment.GetEnvironmentVariable(ReportVariable) is { Length: > 0 } path ? path : null);
+}
