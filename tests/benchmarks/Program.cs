@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BenchmarkDotNet.Running;
 using Platform.Benchmarks.Analytics;
 using Platform.Benchmarks.Cache;
@@ -5,48 +6,91 @@ using Platform.Benchmarks.EndToEnd;
 using Platform.Benchmarks.Latency;
 using Platform.Benchmarks.ReadPath;
 using Platform.Benchmarks.Relay;
+using Platform.Benchmarks.Reporting;
 
 // Plain runners measure servers, not a method: `relay` (outbox relay throughput), `relay-publish-paths`,
 // `commit-latency` (write on one node, relay on the other), `read-path` (wrk: cached list vs /health/live and
 // vs uncached), `cache-latency` (L2 hits, cross-node invalidation), `invalidation` (end to end across catalog
-// nodes, invalidator throughput), `analytics`. Anything else goes to BenchmarkSwitcher (microbenchmarks).
-if (args is ["relay", .. var rest])
+// nodes, invalidator throughput), `analytics`. `report` merges a ./platform bench run. Anything else goes to
+// BenchmarkSwitcher (microbenchmarks). Every runner prints Markdown; `--results FILE` also writes its figures as
+// JSON (what ./platform bench collects). A bad option: one line naming it, exit 2.
+var runners = new Dictionary<string, Func<BenchOptions, BenchResults, Task<int>>>(StringComparer.Ordinal)
 {
-    return await RelayBenchmark.RunAsync(rest);
+    ["relay"] = RelayBenchmark.RunAsync,
+    ["relay-publish-paths"] = PublishPathBenchmark.RunAsync,
+    ["commit-latency"] = CommitLatencyBenchmark.RunAsync,
+    ["read-path"] = ReadPathBenchmark.RunAsync,
+    ["cache-latency"] = CacheLatencyBenchmark.RunAsync,
+    ["invalidation"] = InvalidationBenchmark.RunAsync,
+    ["analytics"] = AnalyticsBenchmark.RunAsync,
+};
+
+try
+{
+    var resultsFile = TakeResultsOption(ref args);
+    if (args is ["report", .. var reportArgs])
+    {
+        return await SuiteReport.RunAsync(new BenchOptions("report", reportArgs));
+    }
+
+    var name = args is [var first, ..] && runners.ContainsKey(first) ? first : "benchmarkdotnet";
+    var results = new BenchResults(name, args);
+    var clock = Stopwatch.StartNew();
+    int exitCode;
+    try
+    {
+        if (runners.TryGetValue(name, out var run))
+        {
+            exitCode = await run(new BenchOptions(name, args[1..]), results);
+        }
+        else
+        {
+            var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args).ToList();
+            BenchmarkDotNetFigures.Record(summaries, results);
+            exitCode = summaries.Count > 0 && summaries.All(s => !s.HasCriticalValidationErrors && s.Reports.All(r => r.Success)) ? 0 : 1;
+        }
+    }
+    catch (Exception e) when (e is not BenchOptionException)
+    {
+        // Written down with whatever figures the runner recorded before it failed, then rethrown for the stack trace.
+        if (resultsFile is not null)
+        {
+            await results.WriteAsync(resultsFile, 1, $"{e.GetType().Name}: {e.Message}", clock.Elapsed);
+        }
+
+        throw;
+    }
+
+    if (resultsFile is not null)
+    {
+        await results.WriteAsync(resultsFile, exitCode, exitCode == 0 ? null : $"exit {exitCode}", clock.Elapsed);
+    }
+
+    return exitCode;
+}
+catch (BenchOptionException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+    return 2;
 }
 
-if (args is ["analytics", .. var analyticsArgs])
+static string? TakeResultsOption(ref string[] args)
 {
-    return await AnalyticsBenchmark.RunAsync(analyticsArgs);
-}
+    var at = Array.IndexOf(args, "--results");
+    if (at < 0)
+    {
+        return null;
+    }
 
-if (args is ["invalidation", .. var invalidationArgs])
-{
-    return await InvalidationBenchmark.RunAsync(invalidationArgs);
-}
+    if (at + 1 >= args.Length)
+    {
+        throw new BenchOptionException("--results needs a file path");
+    }
 
-if (args is ["read-path", .. var readArgs])
-{
-    return await ReadPathBenchmark.RunAsync(readArgs);
+    var file = args[at + 1];
+    args = [.. args[..at], .. args[(at + 2)..]];
+    return file;
 }
-
-if (args is ["commit-latency", .. var latencyArgs])
-{
-    return await CommitLatencyBenchmark.RunAsync(latencyArgs);
-}
-
-if (args is ["relay-publish-paths", .. var publishArgs])
-{
-    return await PublishPathBenchmark.RunAsync(publishArgs);
-}
-
-if (args is ["cache-latency", .. var cacheArgs])
-{
-    return await CacheLatencyBenchmark.RunAsync(cacheArgs);
-}
-
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
-return 0;
 
 /// <summary>Entry point of the benchmark runner.</summary>
 public partial class Program;

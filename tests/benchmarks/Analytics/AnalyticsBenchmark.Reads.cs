@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Benchmarks.Support;
 
 namespace Platform.Benchmarks.Analytics;
 
@@ -32,7 +33,7 @@ internal static partial class AnalyticsBenchmark
     private static async Task VacuumAsync(NpgsqlDataSource db)
     {
         // Until every page is all-visible: with asynchronous commit the first pass may not be able to set them yet.
-        await WaitAsync(async () =>
+        await BenchHosts.WaitAsync(async () =>
         {
             await using (var vacuum = db.CreateCommand("VACUUM (ANALYZE) analytics.product_daily, analytics.category_daily"))
             {

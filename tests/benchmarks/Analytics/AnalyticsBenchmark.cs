@@ -10,6 +10,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Platform.Benchmarks.Reporting;
+using Platform.Benchmarks.Support;
 using Platform.Contracts.Catalog;
 using Platform.Hosting.Connections;
 using Platform.Messaging.Bus;
@@ -19,8 +21,7 @@ using AggregatorSetup = aggregator::AnalyticsAggregator.AnalyticsAggregatorExten
 using AnalyticsQueries = catalog::Catalog.Api.Analytics.AnalyticsQueries;
 using DemoSeeder = catalog::Catalog.Api.Seeding.DemoSeeder;
 using EventKind = aggregator::AnalyticsAggregator.Ingest.EventKind;
-using IngestConsumer = aggregator::AnalyticsAggregator.Ingest.IngestConsumer;
-using IngestConsumerDefinition = aggregator::AnalyticsAggregator.Ingest.IngestConsumerDefinition;
+using IngestStatus = aggregator::AnalyticsAggregator.Ingest.IngestStatus;
 using RawEvent = aggregator::AnalyticsAggregator.Ingest.RawEvent;
 using RawEventWriter = aggregator::AnalyticsAggregator.Ingest.RawEventWriter;
 using RollupJob = aggregator::AnalyticsAggregator.Rollups.RollupJob;
@@ -39,17 +40,18 @@ internal static partial class AnalyticsBenchmark
     private const int Batch = 1000;
     private const int Writers = 4;
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(BenchOptions options, BenchResults results)
     {
-        var writerEvents = Option(args, "--events", 1_000_000);
-        var busEvents = Option(args, "--bus-events", 200_000);
-        var queries = Option(args, "--queries", 2000);
-        var categories = Option(args, "--categories", 50);
-        var products = Option(args, "--products", 20_000);
-        var historyDays = Option(args, "--history-days", 120);
-        var quorum = !args.Contains("--classic-queue");
-        var batchSize = Option(args, "--batch-size", 1000);
-        var batchConcurrency = Option(args, "--batch-concurrency", 4);
+        var writerEvents = options.Int("--events", 1_000_000);
+        var busEvents = options.Int("--bus-events", 200_000);
+        var queries = options.Int("--queries", 2000);
+        var categories = options.Int("--categories", 50);
+        var products = options.Int("--products", 20_000);
+        var historyDays = options.Int("--history-days", 120);
+        var quorum = !options.Flag("--classic-queue");
+        var batchSize = options.Int("--batch-size", 1000);
+        var batchConcurrency = options.Int("--batch-concurrency", 4);
+        options.EnsureAllUsed();
         var pg = Environment.GetEnvironmentVariable("PLATFORM_PG") ?? "Host=127.0.0.1;Port=55432;Username=postgres";
         var rabbit = Environment.GetEnvironmentVariable("PLATFORM_RABBITMQ_TEST") ?? "amqp://guest:guest@127.0.0.1:56720/platform-test";
         var database = "bench_analytics_" + Guid.NewGuid().ToString("N")[..12];
@@ -60,18 +62,18 @@ internal static partial class AnalyticsBenchmark
 
         Console.WriteLine($"analytics benchmark: {writerEvents:N0} written + {busEvents:N0} through RabbitMQ ({(quorum ? "quorum" : "classic")} queue), "
             + $"{categories} categories, {products:N0} products, {historyDays} days of history, {queries:N0} queries per shape, {Environment.ProcessorCount} cores");
-        await AdminAsync(admin, $"CREATE DATABASE \"{database}\"");
+        await BenchHosts.AdminAsync(admin, $"CREATE DATABASE \"{database}\"");
         try
         {
             await using var db = NpgsqlDataSource.Create(connectionString);
             var migrator = new SqlMigrator(db, NullLogger<SqlMigrator>.Instance);
-            await migrator.MigrateAsync("catalog", MigrationSource.FromDirectory(Path.Combine(RepositoryRoot(), "services/catalog-api/Migrations")));
-            await migrator.MigrateAsync("analytics", MigrationSource.FromDirectory(Path.Combine(RepositoryRoot(), "services/analytics-aggregator/Migrations")));
+            await migrator.MigrateAsync("catalog", MigrationSource.FromDirectory(Path.Combine(Repository.Root(), "services/catalog-api/Migrations")));
+            await migrator.MigrateAsync("analytics", MigrationSource.FromDirectory(Path.Combine(Repository.Root(), "services/analytics-aggregator/Migrations")));
             await new DemoSeeder(db, NullLogger<DemoSeeder>.Instance).SeedAsync(categories, products, CancellationToken.None);
             var catalog = await ProductsAsync(db);
             var report = new StringBuilder();
 
-            using (var aggregator = await StartAsync(BuildAggregator(connectionString, rabbit, prefix, quorum, batchSize, batchConcurrency)))
+            using (var aggregator = await BenchHosts.StartAsync(BuildAggregator(connectionString, rabbit, prefix, quorum, batchSize, batchConcurrency)))
             {
                 // 1. The raw writer alone, shaped like the consumer (batches of 1,000, four at a time): these rows are the rollup's input.
                 var events = Generate(catalog, writerEvents, today, daysBack: 7, new Random(20261122));
@@ -88,25 +90,33 @@ internal static partial class AnalyticsBenchmark
                 var productRows = await ScalarAsync(db, "SELECT count(*) FROM analytics.product_daily");
 
                 // The bus measurement needs the queue (and its bindings) but no consumer while the queue fills.
+                var ingest = aggregator.Services.GetRequiredService<IngestStatus>();
+                await BenchHosts.WaitAsync(() => Task.FromResult(ingest.IsConsuming), TimeSpan.FromMinutes(1), "ingest queue declared");
                 await aggregator.StopAsync();
 
                 // 3. Through RabbitMQ: fill the queue, then time a consumer draining it into the raw table.
                 var busDay = today.AddDays(-20);
                 var published = await PublishAsync(rabbit, prefix, catalog, busEvents, busDay);
-                using var consumer = await StartAsync(BuildAggregator(connectionString, rabbit, prefix, quorum, batchSize, batchConcurrency));
+                using var consumer = await BenchHosts.StartAsync(BuildAggregator(connectionString, rabbit, prefix, quorum, batchSize, batchConcurrency));
                 var drained = Stopwatch.StartNew();
                 var counted = $"SELECT count(*) FROM analytics.raw_events WHERE day = '{busDay:yyyy-MM-dd}'";
-                await WaitAsync(async () => await ScalarAsync(db, counted) >= busEvents, TimeSpan.FromMinutes(10), "queue drained");
+                await BenchHosts.WaitAsync(async () => await ScalarAsync(db, counted) >= busEvents, TimeSpan.FromMinutes(10), "queue drained");
                 drained.Stop();
                 await consumer.StopAsync();
 
                 report.AppendLine(CultureInfo.InvariantCulture, $"| measure | events | seconds | rate |");
                 report.AppendLine("|---|---:|---:|---:|");
-                report.AppendLine(CultureInfo.InvariantCulture, $"| ingest: RabbitMQ ({(quorum ? "quorum" : "classic")} queue) → batch consumer → raw table, batches of {batchSize} × {batchConcurrency} | {busEvents:N0} | {drained.Elapsed.TotalSeconds:0.00} | **{busEvents / drained.Elapsed.TotalSeconds:N0} events/s** |");
+                report.AppendLine(CultureInfo.InvariantCulture, $"| ingest: RabbitMQ ({(quorum ? "quorum" : "classic")} queue) → ingest consumer → raw table, batches of {batchSize} × {batchConcurrency} | {busEvents:N0} | {drained.Elapsed.TotalSeconds:0.00} | **{busEvents / drained.Elapsed.TotalSeconds:N0} events/s** |");
                 report.AppendLine(CultureInfo.InvariantCulture, $"| ingest: raw writer alone (one INSERT … unnest … ON CONFLICT DO NOTHING per batch), {Writers} writers | {writerEvents:N0} | {written.Elapsed.TotalSeconds:0.00} | {writerEvents / written.Elapsed.TotalSeconds:N0} events/s |");
                 report.AppendLine(CultureInfo.InvariantCulture, $"| (filling the queue: MassTransit publish with confirms, not ingest) | {busEvents:N0} | {published.TotalSeconds:0.00} | {busEvents / published.TotalSeconds:N0} msg/s |");
                 report.AppendLine(CultureInfo.InvariantCulture, $"| rollup of {result.Events:N0} raw events → {productRows:N0} product-day rows, {result.CategoryDays:N0} category-days | {result.Events:N0} | {rollup.Elapsed.TotalSeconds:0.00} | **{result.Events / rollup.Elapsed.TotalSeconds:N0} events/s** |");
                 report.AppendLine();
+                const string Ingest = "Analytics ingest and rollup";
+                results.Add(Ingest, "ingest: RabbitMQ → ingest consumer → raw table", busEvents / drained.Elapsed.TotalSeconds, "events/s", samples: busEvents,
+                    target: Target.AtLeast(20_000, "events/s"), note: $"{(quorum ? "quorum" : "classic")} queue, batches of {batchSize} × {batchConcurrency}");
+                results.Add(Ingest, $"ingest: raw writer alone, {Writers} writers", writerEvents / written.Elapsed.TotalSeconds, "events/s", samples: writerEvents);
+                results.Add(Ingest, "filling the queue (MassTransit publish with confirms, not ingest)", busEvents / published.TotalSeconds, "msg/s", samples: busEvents);
+                results.Add(Ingest, $"rollup of the raw events → {productRows:N0} product-day rows", result.Events / rollup.Elapsed.TotalSeconds, "events/s", samples: (int)result.Events);
             }
 
             // 4. Read queries at demo volume with history: index-only against the same query forced onto the heap.
@@ -120,8 +130,7 @@ internal static partial class AnalyticsBenchmark
             }.ConnectionString);
             await using (forced)
             {
-                report.AppendLine("| query (uncached, SQL only) | plan | heap fetches | p50 ms | p99 ms | heap ÷ index-only (p50) |");
-                report.AppendLine("|---|---|---:|---:|---:|---:|");
+                var table = new MarkdownTable("llrrrr", "query (uncached, SQL only)", "plan", "heap fetches", "p50 ms", "p99 ms", "heap ÷ index-only (p50)");
                 var random = new Random(7);
                 foreach (var (name, sql, days) in new[]
                 {
@@ -136,21 +145,28 @@ internal static partial class AnalyticsBenchmark
                     var fast = await TimeQueriesAsync(db, sql, sample, today, days);
                     var (heapPlan, heapFetches) = await PlanAsync(forced, sql, sample[0], today, days);
                     var slow = await TimeQueriesAsync(forced, sql, sample, today, days);
-                    report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {plan} | {fetches} | {Percentile(fast, 0.5):0.000} | {Percentile(fast, 0.99):0.000} | |");
-                    report.AppendLine(CultureInfo.InvariantCulture, $"| … forced onto the heap | {heapPlan} | {heapFetches} | {Percentile(slow, 0.5):0.000} | {Percentile(slow, 0.99):0.000} | {Percentile(slow, 0.5) / Percentile(fast, 0.5):0.0}× |");
+                    string F(double ms) => ms.ToString("0.000", CultureInfo.InvariantCulture);
+                    var (fast50, fast99, slow50, slow99) = (Stats.Percentile(fast, 0.5), Stats.Percentile(fast, 0.99), Stats.Percentile(slow, 0.5), Stats.Percentile(slow, 0.99));
+                    table.Add(name, plan, fetches, F(fast50), F(fast99), "");
+                    table.Add("… forced onto the heap", heapPlan, heapFetches, F(slow50), F(slow99), $"{(slow50 / fast50).ToString("0.0", CultureInfo.InvariantCulture)}×");
+                    const string Queries = "Analytics queries, uncached (SQL only)";
+                    results.Add(Queries, $"{name}, p50", fast50, "ms", samples: fast.Length, baseline: new Baseline("same query forced onto the heap", slow50), note: $"{plan}, heap fetches {fetches}");
+                    results.Add(Queries, $"{name}, p99", fast99, "ms", samples: fast.Length, baseline: new Baseline("same query forced onto the heap", slow99));
                 }
+
+                report.Append(table);
             }
 
             Console.WriteLine();
             Console.WriteLine(report.ToString());
-            Console.WriteLine($"load average: {LoadAverage()}");
+            Console.WriteLine($"load average: {Machine.LoadAverage()}");
             return 0;
         }
         finally
         {
             await DeleteQueuesAsync(rabbit, prefix);
             NpgsqlConnection.ClearAllPools();
-            await AdminAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            await BenchHosts.AdminAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
         }
     }
 
@@ -172,7 +188,7 @@ internal static partial class AnalyticsBenchmark
 
     private static async Task<TimeSpan> PublishAsync(string rabbit, string prefix, List<(long Id, long Category)> catalog, int count, DateOnly day)
     {
-        using var publisher = await StartAsync(BuildPublisher(rabbit, prefix));
+        using var publisher = await BenchHosts.StartAsync(BuildPublisher(rabbit, prefix));
         var bus = publisher.Services.GetRequiredService<IBus>();
         var random = new Random(11);
         var at = new DateTimeOffset(day.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero);
@@ -216,8 +232,9 @@ internal static partial class AnalyticsBenchmark
         builder.Configuration["Analytics:BatchSize"] = batchSize.ToString(CultureInfo.InvariantCulture);
         builder.Configuration["Analytics:BatchConcurrency"] = batchConcurrency.ToString(CultureInfo.InvariantCulture);
         builder.AddPlatformPostgres();
-        builder.AddPlatformBus(bus => bus.AddConsumer<IngestConsumer>(typeof(IngestConsumerDefinition)));
+        builder.AddPlatformBus();
         AggregatorSetup.AddAnalyticsCore(builder);
+        AggregatorSetup.AddAnalyticsIngest(builder);
         return builder;
     }
 
@@ -229,28 +246,6 @@ internal static partial class AnalyticsBenchmark
         builder.Configuration["Bus:EntityPrefix"] = prefix;
         builder.AddPlatformBus();
         return builder;
-    }
-
-    private static async Task<IHost> StartAsync(HostApplicationBuilder builder)
-    {
-        var host = builder.Build();
-        await host.StartAsync();
-        await host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(60));
-        return host;
-    }
-
-    private static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (deadline.Elapsed > timeout)
-            {
-                throw new TimeoutException($"{what} not reached within {timeout}");
-            }
-
-            await Task.Delay(20);
-        }
     }
 
     private static async Task<long> ScalarAsync(NpgsqlDataSource db, string sql)
@@ -269,40 +264,5 @@ internal static partial class AnalyticsBenchmark
             await using var channel = await connection.CreateChannelAsync();
             await channel.QueueDeleteAsync($"{prefix}-{new AggregatorOptions().QueueName}{suffix}", ifUnused: false, ifEmpty: false);
         }
-    }
-
-    private static async Task AdminAsync(string admin, string sql)
-    {
-        await using var connection = new NpgsqlConnection(admin);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string RepositoryRoot()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "Platform.sln")))
-                {
-                    return directory.FullName;
-                }
-            }
-        }
-
-        throw new InvalidOperationException("run from inside the repository: the benchmark applies the services' Migrations folders");
     }
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Platform.Benchmarks.Reporting;
 using Platform.Caching;
 using StackExchange.Redis;
 
@@ -31,20 +32,21 @@ internal static class CacheLatencyBenchmark
     private static readonly Func<ProductSummary, CacheFactoryContext, CancellationToken, Task<ProductSummary>> NoSummaryFactory =
         static (_, _, _) => throw new InvalidOperationException("an L2 hit was expected, the factory ran");
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(BenchOptions options, BenchResults results)
     {
-        var reads = Option(args, "--reads", 2000);
-        var invalidations = Option(args, "--invalidations", 2000);
-        var concurrency = Option(args, "--concurrency", 16);
+        var reads = options.Int("--reads", 2000);
+        var invalidations = options.Int("--invalidations", 2000);
+        var concurrency = options.Int("--concurrency", 16);
+        options.EnsureAllUsed();
         var prefix = BenchRedis.NewPrefix("latency");
 
         using var admin = await BenchRedis.ConnectAsync();
         using var connectionA = await BenchRedis.ConnectAsync();
         using var connectionB = await BenchRedis.ConnectAsync();
-        var options = new CacheOptions { KeyPrefix = prefix };
+        var cacheOptions = new CacheOptions { KeyPrefix = prefix };
         var probe = new ApplyProbe();
-        await using var nodeA = new TwoLevelCache(options, connectionA);
-        await using var nodeB = new TwoLevelCache(options, connectionB) { Applied = probe.OnApplied };
+        await using var nodeA = new TwoLevelCache(cacheOptions, connectionA);
+        await using var nodeB = new TwoLevelCache(cacheOptions, connectionB) { Applied = probe.OnApplied };
         await nodeA.StartAsync();
         await nodeB.StartAsync();
 
@@ -53,10 +55,14 @@ internal static class CacheLatencyBenchmark
         {
             var l2 = await MeasureL2HitsAsync(admin.GetDatabase(), nodeA, nodeB, prefix, reads);
             var propagation = await MeasurePropagationAsync(nodeA, nodeB, probe, invalidations, concurrency);
-            PrintTable("L2 hit (node B's L1 misses, value in Redis)", "µs", l2, 1e6, ratioToFirstRow: true);
-            PrintTable("Invalidation propagation (A's call starts → B has applied it)", "ms", propagation.Rows, 1e3, ratioToFirstRow: false);
+            PrintTable(results, "L2 hit (node B's L1 misses, value in Redis)", "µs", l2, 1e6, ratioToFirstRow: true);
+            PrintTable(results, "Invalidation propagation (A's call starts → B has applied it)", "ms", propagation.Rows, 1e3, ratioToFirstRow: false,
+                p99Target: (propagation.Rows[1], Target.AtMost(5, "ms")));
             var removeP99Ms = propagation.Rows[1].Percentile(0.99) * 1e3;
             Console.WriteLine($"Target p99 ≤ 5 ms for RemoveAsync A → B: {(removeP99Ms <= 5 ? "met" : "MISSED")} (p99 {removeP99Ms:0.00} ms).");
+            const string Propagation = "Invalidation propagation (A's call starts → B has applied it)";
+            results.Add(Propagation, "invalidations applied but still fresh in B's L1", propagation.NotEvicted, "", target: Target.AtMost(0, ""));
+            results.Add(Propagation, $"invalidations not applied within {ApplyTimeout.TotalSeconds} s", propagation.TimedOut, "", target: Target.AtMost(0, ""));
             Console.WriteLine($"Node B: {nodeB.Statistics.BackplaneReceivedCount} messages received, {nodeB.Statistics.BackplaneGapCount} gaps, " +
                 $"{nodeB.Statistics.BackplaneReplayedCount} replayed, {nodeB.Statistics.BackplaneResyncCount} L1 resyncs; " +
                 $"{propagation.NotEvicted} invalidations applied but still fresh in L1, {propagation.TimedOut} not applied within {ApplyTimeout.TotalSeconds} s.");
@@ -195,32 +201,34 @@ internal static class CacheLatencyBenchmark
 
     private static void PrintMachine(ConnectionMultiplexer redis, int reads, int invalidations, int concurrency)
     {
-        var cpu = File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
-            : null;
-        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
         Console.WriteLine("## Cache latency");
         Console.WriteLine();
-        Console.WriteLine($"- Machine: {Environment.ProcessorCount} cores ({cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}), {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; load average {load} at start");
+        Console.WriteLine($"- Machine: {Environment.ProcessorCount} cores ({Machine.Cpu() ?? RuntimeInformation.ProcessArchitecture.ToString()}), {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; load average {Machine.Load1()} at start");
         Console.WriteLine($"- Redis {BenchRedis.Version(redis)} at {redis.GetEndPoints()[0]} (loopback), database 2; two nodes in this process, one connection each");
         Console.WriteLine($"- {reads} L2 reads per row, {invalidations} invalidations per row ({concurrency} in flight for the burst row), after a warm-up");
         Console.WriteLine();
     }
 
-    private static void PrintTable(string title, string unit, Row[] rows, double scale, bool ratioToFirstRow)
+    /// <summary>Prints a table of rows and records each row's p50 (against the first row's when it is the baseline) and p99.</summary>
+    private static void PrintTable(BenchResults results, string title, string unit, Row[] rows, double scale, bool ratioToFirstRow, (Row Row, Target Target)? p99Target = null)
     {
         var baseline = rows[0].Percentile(0.5);
         Console.WriteLine($"### {title}");
         Console.WriteLine();
-        Console.WriteLine($"| | n | p50 {unit} | p90 {unit} | p99 {unit} | max {unit} | mean {unit} |{(ratioToFirstRow ? " p50 ratio |" : "")}");
-        Console.WriteLine($"|---|--:|--:|--:|--:|--:|--:|{(ratioToFirstRow ? "--:|" : "")}");
+        var headers = new[] { "", "n", $"p50 {unit}", $"p90 {unit}", $"p99 {unit}", $"max {unit}", $"mean {unit}" };
+        var table = ratioToFirstRow ? new MarkdownTable("lrrrrrrr", [.. headers, "p50 ratio"]) : new MarkdownTable("lrrrrrr", headers);
         foreach (var row in rows)
         {
             string F(double seconds) => (seconds * scale).ToString(scale >= 1e6 ? "0" : "0.00", CultureInfo.InvariantCulture);
-            var ratio = ratioToFirstRow ? $" {(row.Percentile(0.5) / baseline).ToString("0.00", CultureInfo.InvariantCulture)}× |" : "";
-            Console.WriteLine($"| {row.Name} | {row.Count} | {F(row.Percentile(0.5))} | {F(row.Percentile(0.9))} | {F(row.Percentile(0.99))} | {F(row.Max)} | {F(row.Mean)} |{ratio}");
+            string[] cells = [row.Name, row.Count.ToString(CultureInfo.InvariantCulture), F(row.Percentile(0.5)), F(row.Percentile(0.9)), F(row.Percentile(0.99)), F(row.Max), F(row.Mean)];
+            table.Add(ratioToFirstRow ? [.. cells, $"{(row.Percentile(0.5) / baseline).ToString("0.00", CultureInfo.InvariantCulture)}×"] : cells);
+            var isBaseline = ratioToFirstRow && row == rows[0];
+            results.Add(title, $"{row.Name}, p50", row.Percentile(0.5) * scale, unit, samples: row.Count,
+                baseline: ratioToFirstRow && !isBaseline ? new Baseline(rows[0].Name, baseline * scale) : null);
+            results.Add(title, $"{row.Name}, p99", row.Percentile(0.99) * scale, unit, samples: row.Count, target: p99Target?.Row == row ? p99Target.Value.Target : null);
         }
 
+        table.Print();
         Console.WriteLine();
     }
 
@@ -228,14 +236,6 @@ internal static class CacheLatencyBenchmark
     {
         var json = "{\"items\":[" + string.Join(',', Enumerable.Range(0, 20).Select(i => $"{{\"id\":{i},\"name\":\"Product {i}\",\"price\":{i}.99}}")) + "]}";
         return new CachedPayload(Encoding.UTF8.GetBytes(json), "\"v42\"");
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : fallback;
     }
 
     /// <summary>One measured series, in stopwatch ticks.</summary>
@@ -272,8 +272,7 @@ internal static class CacheLatencyBenchmark
                 _sorted = true;
             }
 
-            var rank = (int)Math.Ceiling(q * _ticks.Count);
-            return (double)_ticks[Math.Clamp(rank - 1, 0, _ticks.Count - 1)] / Stopwatch.Frequency;
+            return (double)_ticks[Stats.NearestRank(_ticks.Count, q)] / Stopwatch.Frequency;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Caching.Memory;
+using Platform.Benchmarks.Reporting;
 using Platform.Caching;
 using StackExchange.Redis;
 
@@ -15,6 +16,7 @@ namespace Platform.Benchmarks.Cache;
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(NoisyMachineConfig))]
+[FigureTargets(MaxRatio = 2, MaxAllocatedBytes = 0)]
 public class L1HitBenchmarks // Not sealed: BenchmarkDotNet derives its generated runner from the benchmark class.
 {
     private const string Key = "products:category:7:page:1";

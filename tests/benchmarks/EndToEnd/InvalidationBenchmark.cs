@@ -6,22 +6,29 @@ using System.Text.RegularExpressions;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Platform.Benchmarks.Reporting;
 using Platform.Contracts.Caching;
 
 namespace Platform.Benchmarks.EndToEnd;
 
 /// <summary>
 /// Against a running <c>./platform up</c>: (1) PUT on catalog node 5100 → a read on node 5101 returns the new
-/// version, p50/p99 over N writes (commit → outbox → RabbitMQ → invalidator → Redis → backplane → node);
-/// (2) invalidations per second one invalidator node sustains (direct requests, counted on its /metrics).
+/// version, p50/p99 over N writes, with the hops of the outbox chain timed from outside (<see cref="HopProbe"/>):
+/// commit → the event at RabbitMQ, and commit → the invalidator's eviction on the Redis backplane (commit → outbox →
+/// RabbitMQ → invalidator → Redis → backplane: what a node receives); (2) invalidations per second one invalidator
+/// node sustains (direct requests, counted on its /metrics).
 /// Usage: <c>invalidation [--writes 500] [--requests 20000]</c>. Needs <c>. .platform/env</c> exported.
 /// </summary>
-public static partial class InvalidationBenchmark
+internal static partial class InvalidationBenchmark
 {
-    public static async Task<int> RunAsync(string[] args)
+    private const string Section = "End-to-end invalidation";
+    private const long ProductId = 11;
+
+    public static async Task<int> RunAsync(BenchOptions options, BenchResults results)
     {
-        var writes = Option(args, "--writes", 500);
-        var requests = Option(args, "--requests", 20_000);
+        var writes = options.Int("--writes", 500);
+        var requests = options.Int("--requests", 20_000);
+        options.EnsureAllUsed();
         var key = Environment.GetEnvironmentVariable("CATALOG_WRITE_KEY");
         if (string.IsNullOrEmpty(key))
         {
@@ -29,37 +36,66 @@ public static partial class InvalidationBenchmark
             return 2;
         }
 
+        var rabbit = new Uri(Environment.GetEnvironmentVariable("PLATFORM_RABBITMQ") ?? "amqp://guest:guest@127.0.0.1:56720/");
+        var redis = (Environment.GetEnvironmentVariable("PLATFORM_REDIS") ?? "127.0.0.1:56379").Split(',')[0];
         using var writer = new HttpClient { BaseAddress = new Uri(Environment.GetEnvironmentVariable("CATALOG_URL") ?? "http://127.0.0.1:5100") };
         using var reader = new HttpClient { BaseAddress = new Uri(Environment.GetEnvironmentVariable("CATALOG_URL_2") ?? "http://127.0.0.1:5101") };
         writer.DefaultRequestHeaders.Add("X-Api-Key", key);
 
-        var latencies = await MeasureWriteToReadAsync(writer, reader, writes);
-        var rate = await MeasureInvalidatorThroughputAsync(requests);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddMassTransit(x => x.UsingRabbitMq((_, cfg) => cfg.Host(rabbit)));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var bus = host.Services.GetRequiredService<IBus>();
 
-        latencies.Sort();
-        Console.WriteLine($"## End-to-end invalidation ({Environment.ProcessorCount} cores, load {Load()})");
+        List<double> latencies;
+        HopProbe hops;
+        await using (hops = await HopProbe.StartAsync(rabbit, redis, "platform:", ProductId, bus))
+        {
+            latencies = await MeasureWriteToReadAsync(writer, reader, writes, hops);
+        }
+
+        var rate = await MeasureInvalidatorThroughputAsync(bus, requests);
+        await host.StopAsync();
+
+        Console.WriteLine($"## End-to-end invalidation ({Machine.Describe()})");
         Console.WriteLine();
-        Console.WriteLine("| measure | samples | p50 | p99 | max |");
-        Console.WriteLine("|---|--:|--:|--:|--:|");
-        Console.WriteLine($"| PUT on 5100 → new version read on 5101 | {latencies.Count} | {Pct(latencies, 0.50):0.0} ms | {Pct(latencies, 0.99):0.0} ms | {latencies[^1]:0.0} ms |");
+        var table = new MarkdownTable("lrrrr", "measure", "samples", "p50", "p99", "max");
+        Row(table, results, "PUT on 5100 → new version read on 5101 (the writing node evicts too, ADR 009)", latencies, null);
+        Row(table, results, "PUT on 5100 → its event in a queue at RabbitMQ (relay)", hops.Broker, null);
+        Row(table, results, "PUT on 5100 → the invalidator's eviction received from the backplane (commit → outbox → RabbitMQ → invalidator → Redis → backplane → node)", hops.Backplane, Target.AtMost(25, "ms"));
+        table.Print();
         Console.WriteLine();
-        Console.WriteLine("| measure | messages | seconds | per second |");
-        Console.WriteLine("|---|--:|--:|--:|");
-        Console.WriteLine($"| invalidations applied by one invalidator node | {requests} | {rate.Seconds:0.00} | {requests / rate.Seconds:0} |");
+        var perSecond = rate.Applied / rate.Seconds;
+        new MarkdownTable("lrrr", "measure", "messages", "seconds", "per second")
+            .Add("invalidations applied by one invalidator node", rate.Applied.ToString(CultureInfo.InvariantCulture), rate.Seconds.ToString("0.00", CultureInfo.InvariantCulture), perSecond.ToString("N0", CultureInfo.InvariantCulture))
+            .Print();
+        results.Add(Section, "invalidations applied by one invalidator node", perSecond, "msg/s", samples: (int)rate.Applied);
         Console.WriteLine();
-        Console.WriteLine($"target p99 ≤ 25 ms: {(Pct(latencies, 0.99) <= 25 ? "met" : "NOT met")}");
+        var chain = Stats.PercentileOf(hops.Backplane.Where(double.IsFinite), 0.99);
+        Console.WriteLine($"target p99 ≤ 25 ms for the whole chain: {(chain <= 25 ? "met" : "NOT met")} ({chain:0.0} ms; load {Machine.Load1()})");
         return 0;
     }
 
-    private static async Task<List<double>> MeasureWriteToReadAsync(HttpClient writer, HttpClient reader, int writes)
+    private static void Row(MarkdownTable table, BenchResults results, string measure, List<double> values, Target? p99Target)
+    {
+        var seen = values.Where(double.IsFinite).Order().ToArray();
+        string F(double ms) => seen.Length == 0 ? "n/a" : ms.ToString("0.0", CultureInfo.InvariantCulture) + " ms";
+        var missing = values.Count - seen.Length;
+        table.Add(measure, missing == 0 ? $"{seen.Length}" : $"{seen.Length} ({missing} not seen)", F(Stats.Percentile(seen, 0.5)), F(Stats.Percentile(seen, 0.99)), F(seen.Length == 0 ? double.NaN : seen[^1]));
+        results.Add(Section, $"{measure}, p50", Stats.Percentile(seen, 0.5), "ms", samples: seen.Length);
+        results.Add(Section, $"{measure}, p99", Stats.Percentile(seen, 0.99), "ms", samples: seen.Length, target: p99Target,
+            note: missing == 0 ? null : $"{missing} of {values.Count} not seen within 5 s");
+    }
+
+    private static async Task<List<double>> MeasureWriteToReadAsync(HttpClient writer, HttpClient reader, int writes, HopProbe hops)
     {
         var latencies = new List<double>(writes);
-        const int productId = 11;
         for (var i = 0; i < writes; i++)
         {
-            var current = await reader.GetFromJsonAsync<JsonElement>($"/api/products/{productId}");
+            var current = await reader.GetFromJsonAsync<JsonElement>($"/api/products/{ProductId}");
             var version = current.GetProperty("version").GetInt32();
-            using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/products/{productId}")
+            using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/products/{ProductId}")
             {
                 Content = JsonContent.Create(new
                 {
@@ -70,6 +106,7 @@ public static partial class InvalidationBenchmark
                 }),
             };
             put.Headers.IfMatch.ParseAdd($"\"v{version}\"");
+            hops.Arm();
             var response = await writer.SendAsync(put);
             if (!response.IsSuccessStatusCode)
             {
@@ -82,28 +119,24 @@ public static partial class InvalidationBenchmark
             var deadline = committed + Stopwatch.Frequency * 10;
             while (Stopwatch.GetTimestamp() < deadline)
             {
-                var seen = await reader.GetFromJsonAsync<JsonElement>($"/api/products/{productId}");
+                var seen = await reader.GetFromJsonAsync<JsonElement>($"/api/products/{ProductId}");
                 if (seen.GetProperty("version").GetInt32() > version)
                 {
                     latencies.Add(Stopwatch.GetElapsedTime(committed).TotalMilliseconds);
                     break;
                 }
             }
+
+            // The next write starts after this one's chain finished, so no hop of it overlaps the next sample.
+            await hops.RecordAsync(committed);
         }
 
         return latencies;
     }
 
-    private static async Task<(double Seconds, long Applied)> MeasureInvalidatorThroughputAsync(int requests)
+    private static async Task<(double Seconds, long Applied)> MeasureInvalidatorThroughputAsync(IBus bus, int requests)
     {
         using var metrics = new HttpClient { BaseAddress = new Uri(Environment.GetEnvironmentVariable("INVALIDATOR_URL") ?? "http://127.0.0.1:5110") };
-        var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddMassTransit(x => x.UsingRabbitMq((_, cfg) =>
-            cfg.Host(new Uri(Environment.GetEnvironmentVariable("PLATFORM_RABBITMQ") ?? "amqp://guest:guest@127.0.0.1:56720/"))));
-        using var host = builder.Build();
-        await host.StartAsync();
-        var bus = host.Services.GetRequiredService<IBus>();
-
         var before = await AppliedAsync(metrics);
         var started = Stopwatch.GetTimestamp();
         for (var sent = 0; sent < requests; sent += 500)
@@ -120,9 +153,7 @@ public static partial class InvalidationBenchmark
         }
         while (applied < requests && Stopwatch.GetElapsedTime(started) < TimeSpan.FromMinutes(5));
 
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        await host.StopAsync();
-        return (seconds, applied);
+        return (Stopwatch.GetElapsedTime(started).TotalSeconds, applied);
     }
 
     private static async Task<long> AppliedAsync(HttpClient metrics)
@@ -134,14 +165,4 @@ public static partial class InvalidationBenchmark
 
     [GeneratedRegex("platform_invalidator_invalidations_total\\{message_type=\"CacheInvalidationRequested\"\\} (\\d+)")]
     private static partial Regex AppliedLine();
-
-    private static double Pct(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var v) ? v : fallback;
-    }
-
-    private static string Load() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 }

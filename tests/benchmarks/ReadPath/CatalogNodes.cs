@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
+using Platform.Benchmarks.Support;
 
 namespace Platform.Benchmarks.ReadPath;
 
@@ -16,7 +16,7 @@ internal static class CatalogNodes
     /// <summary>Loads <c>.platform/env</c> (written by <c>./platform up</c> or <c>./platform servers</c>).</summary>
     public static PlatformEnvironment ReadEnvironment()
     {
-        var file = Path.Combine(RepositoryRoot(), ".platform", "env");
+        var file = Path.Combine(Repository.Root(), ".platform", "env");
         if (!File.Exists(file))
         {
             throw new InvalidOperationException($"{file} is missing: run ./platform servers (or ./platform up) first");
@@ -42,31 +42,13 @@ internal static class CatalogNodes
         return new PlatformEnvironment(Get("PLATFORM_PG"), Get("PLATFORM_REDIS"), Get("PLATFORM_RABBITMQ"), Get("CATALOG_WRITE_KEY"));
     }
 
-    /// <summary>The catalog-api binary: <c>--catalog-dll</c>, else the one <c>./platform up</c> built.</summary>
-    public static string FindBinary(string[] args)
+    /// <summary>The catalog-api binary: <paramref name="catalogDll"/> (<c>--catalog-dll</c>), else the one <c>./platform up</c> built.</summary>
+    public static string FindBinary(string? catalogDll)
     {
-        var at = Array.IndexOf(args, "--catalog-dll");
-        var candidates = at >= 0 && at + 1 < args.Length
-            ? [args[at + 1]]
-            : new[] { Path.Combine(RepositoryRoot(), ".platform", "build", "Catalog.Api", "Catalog.Api.dll") };
-        return candidates.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException($"no catalog-api binary at {string.Join(", ", candidates)}: run ./platform up (it builds Release into .platform/build) or pass --catalog-dll");
-    }
-
-    public static string RepositoryRoot()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "Platform.sln")))
-                {
-                    return directory.FullName;
-                }
-            }
-        }
-
-        throw new InvalidOperationException("run from inside the repository");
+        var binary = catalogDll ?? Path.Combine(Repository.Root(), ".platform", "build", "Catalog.Api", "Catalog.Api.dll");
+        return File.Exists(binary)
+            ? binary
+            : throw new InvalidOperationException($"no catalog-api binary at {binary}: run ./platform up (it builds Release into .platform/build) or pass --catalog-dll");
     }
 
     public static int FreePort()
@@ -77,13 +59,6 @@ internal static class CatalogNodes
         probe.Stop();
         return port;
     }
-
-    /// <summary>Machine line for the Markdown reports: cores, OS, runtime, load average now.</summary>
-    public static string Machine() =>
-        $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; load average {LoadAverage()}";
-
-    public static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }
 
 /// <summary>What <c>./platform</c> hands its services: connection strings and the catalog write key.</summary>

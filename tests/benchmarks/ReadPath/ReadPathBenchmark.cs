@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Platform.Benchmarks.Reporting;
 
 namespace Platform.Benchmarks.ReadPath;
 
@@ -20,19 +21,22 @@ internal static partial class ReadPathBenchmark
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(BenchOptions options, BenchResults results)
     {
-        var duration = Option(args, "--duration", 10);
-        var threads = Option(args, "--threads", 2);
-        var connections = Option(args, "--connections", 32);
-        var rounds = Option(args, "--rounds", 1);
+        var duration = options.Int("--duration", 10);
+        var threads = options.Int("--threads", 2);
+        var connections = options.Int("--connections", 32);
+        var rounds = options.Int("--rounds", 1);
+        var cachedOption = options.Text("--url");
+        var catalogDll = options.Text("--catalog-dll");
+        options.EnsureAllUsed();
         var wrk = FindWrk();
         var environment = CatalogNodes.ReadEnvironment();
-        var binary = CatalogNodes.FindBinary(args);
+        var binary = CatalogNodes.FindBinary(catalogDll);
         var nodes = new List<CatalogNodeProcess>();
         try
         {
-            var cachedUrl = TextOption(args, "--url") ?? (await AnswersAsync("http://127.0.0.1:5100") ? "http://127.0.0.1:5100" : null);
+            var cachedUrl = cachedOption ?? (await AnswersAsync("http://127.0.0.1:5100") ? "http://127.0.0.1:5100" : null);
             string cachedSource;
             if (cachedUrl is null)
             {
@@ -56,7 +60,7 @@ internal static partial class ReadPathBenchmark
             var list = $"/api/products?category={category}&sort=name&limit=20";
             Console.WriteLine("## Catalog read path (wrk)");
             Console.WriteLine();
-            Console.WriteLine($"- Machine: {CatalogNodes.Machine()} at start; wrk, the nodes, PostgreSQL and Redis all on this machine (loopback)");
+            Console.WriteLine($"- Machine: {Machine.Describe()} at start; wrk, the nodes, PostgreSQL and Redis all on this machine (loopback)");
             Console.WriteLine($"- wrk -t{threads} -c{connections} -d{duration}s --latency, after a {WarmUpSeconds} s warm-up per URL; {rounds} round(s), URLs interleaved per round; medians reported");
             Console.WriteLine($"- cached node {cachedUrl} ({cachedSource}); uncached node {uncachedUrl} (Catalog__CacheEnabled=false, started here from {binary})");
             Console.WriteLine($"- list: GET {list} (one page, {await BodyBytesAsync(cachedUrl + list)} bytes, no compression requested)");
@@ -73,31 +77,44 @@ internal static partial class ReadPathBenchmark
                 await RunWrkAsync(wrk, url, threads, connections, WarmUpSeconds);
             }
 
-            var results = targets.Select(_ => new List<WrkResult>()).ToArray();
+            var runs = targets.Select(_ => new List<WrkResult>()).ToArray();
             for (var round = 0; round < rounds; round++)
             {
                 for (var t = 0; t < targets.Length; t++)
                 {
-                    results[t].Add(await RunWrkAsync(wrk, targets[t].Url, threads, connections, duration));
+                    runs[t].Add(await RunWrkAsync(wrk, targets[t].Url, threads, connections, duration));
                 }
             }
 
-            var live = Median(results[0].Select(r => r.RequestsPerSecond));
-            var cached = Median(results[1].Select(r => r.RequestsPerSecond));
-            var uncachedRate = Median(results[2].Select(r => r.RequestsPerSecond));
-            Console.WriteLine("| request | requests/s | p50 ms | p99 ms | non-2xx | vs /health/live | load average after |");
-            Console.WriteLine("|---|--:|--:|--:|--:|--:|---|");
+            const string Section = "Catalog read path (wrk)";
+            var live = Stats.Median(runs[0].Select(r => r.RequestsPerSecond));
+            var cached = Stats.Median(runs[1].Select(r => r.RequestsPerSecond));
+            var uncachedRate = Stats.Median(runs[2].Select(r => r.RequestsPerSecond));
+            var table = new MarkdownTable("lrrrrrl", "request", "requests/s", "p50 ms", "p99 ms", "non-2xx", "vs /health/live", "load average after");
             for (var t = 0; t < targets.Length; t++)
             {
-                var rate = Median(results[t].Select(r => r.RequestsPerSecond));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {targets[t].Name} | {rate:N0} | {Median(results[t].Select(r => r.P50Ms)):0.00} | {Median(results[t].Select(r => r.P99Ms)):0.00} | {results[t].Sum(r => r.Errors)} | {rate / live:0.00} | {results[t][^1].Load} |"));
+                var rate = Stats.Median(runs[t].Select(r => r.RequestsPerSecond));
+                var p50 = Stats.Median(runs[t].Select(r => r.P50Ms));
+                var p99 = Stats.Median(runs[t].Select(r => r.P99Ms));
+                var errors = runs[t].Sum(r => r.Errors);
+                table.Add(targets[t].Name, rate.ToString("N0", CultureInfo.InvariantCulture), p50.ToString("0.00", CultureInfo.InvariantCulture),
+                    p99.ToString("0.00", CultureInfo.InvariantCulture), errors.ToString(CultureInfo.InvariantCulture),
+                    (rate / live).ToString("0.00", CultureInfo.InvariantCulture), runs[t][^1].Load);
+                results.Add(Section, $"{targets[t].Name}, requests/s", rate, "req/s", samples: runs[t].Count,
+                    baseline: t == 0 ? null : new Baseline(targets[0].Name, live),
+                    target: t == 1 ? Target.RatioAtLeast(0.7) : null,
+                    note: "each round: " + string.Join(", ", runs[t].Select(r => $"{r.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture)} @ {r.Load.Split(' ')[0]}")));
+                results.Add(Section, $"{targets[t].Name}, p50", p50, "ms", samples: runs[t].Count);
+                results.Add(Section, $"{targets[t].Name}, p99", p99, "ms", samples: runs[t].Count);
+                results.Add(Section, $"{targets[t].Name}, non-2xx and socket errors", errors, "", target: Target.AtMost(0, ""));
             }
 
+            results.Add(Section, $"{targets[1].Name} against the uncached list, requests/s", cached, "req/s", baseline: new Baseline(targets[2].Name, uncachedRate));
+            table.Print();
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Cached list / health/live: {cached / live:0.00} (target ≥ 0.7: {(cached / live >= 0.7 ? "met" : "NOT met")}); cached / uncached list: {cached / uncachedRate:0.0}×. Load average at the end: {CatalogNodes.LoadAverage()}."));
-            return results.Any(r => r.Any(x => x.Errors > 0)) ? 1 : 0;
+                $"Cached list / health/live: {cached / live:0.00} (target ≥ 0.7: {(cached / live >= 0.7 ? "met" : "NOT met")}); cached / uncached list: {cached / uncachedRate:0.0}×. Load average at the end: {Machine.LoadAverage()}."));
+            return runs.Any(r => r.Any(x => x.Errors > 0)) ? 1 : 0;
         }
         finally
         {
@@ -129,7 +146,7 @@ internal static partial class ReadPathBenchmark
             throw new InvalidOperationException($"wrk failed ({process.ExitCode}): {text}{await stderr}");
         }
 
-        return WrkResult.Parse(text, CatalogNodes.LoadAverage());
+        return WrkResult.Parse(text, Machine.LoadAverage());
     }
 
     private static async Task<bool> AnswersAsync(string url)
@@ -173,22 +190,6 @@ internal static partial class ReadPathBenchmark
         }
 
         throw new InvalidOperationException("wrk is not installed: apt-get install -y wrk");
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        var middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    }
-
-    private static int Option(string[] args, string name, int fallback) =>
-        TextOption(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? TextOption(string[] args, string name)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
     }
 
     /// <summary>The figures of one wrk run.</summary>

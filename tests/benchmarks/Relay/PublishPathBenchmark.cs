@@ -6,6 +6,8 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Platform.Benchmarks.Reporting;
+using Platform.Benchmarks.Support;
 using Platform.Contracts.Catalog;
 using Platform.Messaging.Bus;
 using RabbitMQ.Client;
@@ -22,16 +24,17 @@ namespace Platform.Benchmarks.Relay;
 /// </summary>
 internal static class PublishPathBenchmark
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(BenchOptions options, BenchResults results)
     {
-        var messages = Option(args, "--messages", 20_000);
-        var inFlight = Option(args, "--in-flight", 500);
-        var rounds = Option(args, "--rounds", 3);
+        var messages = options.Int("--messages", 20_000);
+        var inFlight = options.Int("--in-flight", 500);
+        var rounds = options.Int("--rounds", 3);
+        options.EnsureAllUsed();
         var rabbit = Environment.GetEnvironmentVariable("PLATFORM_RABBITMQ_TEST") ?? "amqp://guest:guest@127.0.0.1:56720/platform-test";
         var prefix = "bench" + Guid.NewGuid().ToString("N")[..8];
         var sink = new RelayBenchmark.Sink();
-        using var receiver = await StartAsync(Receiver(rabbit, prefix, sink));
-        using var publisher = await StartAsync(Publisher(rabbit, prefix));
+        using var receiver = await BenchHosts.StartAsync(Receiver(rabbit, prefix, sink));
+        using var publisher = await BenchHosts.StartAsync(Publisher(rabbit, prefix));
         var bus = publisher.Services.GetRequiredService<IBus>();
 
         var payloads = Enumerable.Range(1, messages)
@@ -47,7 +50,7 @@ internal static class PublishPathBenchmark
             ("same + stored payload as the body (relay now)", i => PublishAsRelay(bus, payloads[i], headers, web, preSerialized: true)),
         };
 
-        var results = modes.Select(_ => new List<double>()).ToArray();
+        var rates = modes.Select(_ => new List<double>()).ToArray();
         for (var round = 0; round < rounds; round++)
         {
             for (var m = 0; m < modes.Length; m++)
@@ -64,22 +67,26 @@ internal static class PublishPathBenchmark
                 }));
                 var published = watch.Elapsed;
                 await sink.AllReceived.WaitAsync(TimeSpan.FromMinutes(5));
-                results[m].Add(messages / watch.Elapsed.TotalSeconds);
-                Console.WriteLine($"round {round} {modes[m].Name}: published in {published.TotalSeconds:0.00} s, received in {watch.Elapsed.TotalSeconds:0.00} s, load {Load()}");
+                rates[m].Add(messages / watch.Elapsed.TotalSeconds);
+                Console.WriteLine($"round {round} {modes[m].Name}: published in {published.TotalSeconds:0.00} s, received in {watch.Elapsed.TotalSeconds:0.00} s, load {Machine.Load1()}");
             }
         }
 
         // Direct AMQP: a ceiling for what the broker and client take, without MassTransit's pipeline.
         var direct = await DirectAsync(rabbit, bus, payloads, inFlight, sink, rounds);
         Console.WriteLine();
-        Console.WriteLine($"| path ({messages:N0} messages, {inFlight} in flight, sliding window) | median msg/s | all rounds |");
-        Console.WriteLine("|---|--:|---|");
-        for (var m = 0; m < modes.Length; m++)
+        const string Section = "Publish paths without the database";
+        const string DirectName = "RabbitMQ.Client direct, confirms, pre-built envelope";
+        var table = new MarkdownTable("lrl", $"path ({messages:N0} messages, {inFlight} in flight, sliding window)", "median msg/s", "all rounds");
+        foreach (var (name, values) in modes.Select((mode, m) => (mode.Name, rates[m])).Append((DirectName, direct)))
         {
-            Console.WriteLine($"| {modes[m].Name} | {Median(results[m]):N0} | {string.Join(", ", results[m].Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |");
+            var all = string.Join(", ", values.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)));
+            table.Add(name, Stats.Median(values).ToString("N0", CultureInfo.InvariantCulture), all);
+            results.Add(Section, name, Stats.Median(values), "msg/s", samples: values.Count, note: all,
+                baseline: name == modes[0].Name ? null : new Baseline(modes[0].Name, Stats.Median(rates[0])));
         }
 
-        Console.WriteLine($"| RabbitMQ.Client direct, confirms, pre-built envelope | {Median(direct):N0} | {string.Join(", ", direct.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} |");
+        table.Print();
         await publisher.StopAsync();
         await receiver.StopAsync();
         return 0;
@@ -130,7 +137,7 @@ internal static class PublishPathBenchmark
             }));
             await sink.AllReceived.WaitAsync(TimeSpan.FromMinutes(5));
             results.Add(payloads.Length / watch.Elapsed.TotalSeconds);
-            Console.WriteLine($"round {round} direct: {watch.Elapsed.TotalSeconds:0.00} s, load {Load()}");
+            Console.WriteLine($"round {round} direct: {watch.Elapsed.TotalSeconds:0.00} s, load {Machine.Load1()}");
         }
 
         return results;
@@ -158,10 +165,6 @@ internal static class PublishPathBenchmark
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
-
-    private static string Load() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
-
     private static HostApplicationBuilder Receiver(string rabbit, string prefix, RelayBenchmark.Sink sink)
     {
         var builder = Host.CreateApplicationBuilder();
@@ -182,20 +185,6 @@ internal static class PublishPathBenchmark
         builder.Configuration["Bus:EntityPrefix"] = prefix;
         builder.AddPlatformBus();
         return builder;
-    }
-
-    private static async Task<IHost> StartAsync(HostApplicationBuilder builder)
-    {
-        var host = builder.Build();
-        await host.StartAsync();
-        await host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(60));
-        return host;
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     /// <summary>

@@ -9,6 +9,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Benchmarks.Reporting;
+using Platform.Benchmarks.Support;
 using Platform.Contracts.Catalog;
 using Platform.Hosting.Connections;
 using Platform.Messaging.Bus;
@@ -28,14 +30,15 @@ internal static class RelayBenchmark
 {
     private const string Schema = "catalog";
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(BenchOptions options, BenchResults results)
     {
-        var events = Option(args, "--events", 50_000);
-        var samples = Option(args, "--samples", 500);
-        var rounds = Option(args, "--rounds", 3);
-        var batch = Option(args, "--batch", new OutboxOptions().BatchSize);
-        var concurrentBatches = Option(args, "--concurrent-batches", new OutboxOptions().MaxConcurrentBatches);
-        var analyze = args.Contains("--analyze");
+        var events = options.Int("--events", 50_000);
+        var samples = options.Int("--samples", 500);
+        var rounds = options.Int("--rounds", 3);
+        var batch = options.Int("--batch", new OutboxOptions().BatchSize);
+        var concurrentBatches = options.Int("--concurrent-batches", new OutboxOptions().MaxConcurrentBatches);
+        var analyze = options.Flag("--analyze");
+        options.EnsureAllUsed();
         var pg = Environment.GetEnvironmentVariable("PLATFORM_PG") ?? "Host=127.0.0.1;Port=55432;Username=postgres";
         var rabbit = Environment.GetEnvironmentVariable("PLATFORM_RABBITMQ_TEST") ?? "amqp://guest:guest@127.0.0.1:56720/platform-test";
         var database = "bench_relay_" + Guid.NewGuid().ToString("N")[..12];
@@ -45,20 +48,20 @@ internal static class RelayBenchmark
 
         Console.WriteLine("## Outbox relay throughput");
         Console.WriteLine();
-        Console.WriteLine($"- Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; load average {LoadAverage()} at start");
+        Console.WriteLine($"- Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; load average {Machine.LoadAverage()} at start");
         Console.WriteLine($"- {events:N0} events per round, {rounds} rounds (relay and raw interleaved, after a warm-up of both), batch {batch}, {concurrentBatches} batch(es) publishing at once; outbox {(analyze ? "analyzed after each fill (--analyze)" : "not analyzed (as autovacuum leaves it)")}; relay, consumer, PostgreSQL and RabbitMQ on this machine");
-        await AdminAsync(admin, $"CREATE DATABASE \"{database}\"");
+        await BenchHosts.AdminAsync(admin, $"CREATE DATABASE \"{database}\"");
         try
         {
             await using (var migrations = NpgsqlDataSource.Create(connectionString))
             {
                 await new SqlMigrator(migrations, NullLogger<SqlMigrator>.Instance)
-                    .MigrateAsync(Schema, MigrationSource.FromDirectory(Path.Combine(RepositoryRoot(), "services/catalog-api/Migrations")));
+                    .MigrateAsync(Schema, MigrationSource.FromDirectory(Path.Combine(Repository.Root(), "services/catalog-api/Migrations")));
             }
 
             var sink = new Sink();
-            using var receiver = await StartAsync(BuildReceiver(rabbit, prefix, sink));
-            using var relayHost = await StartAsync(BuildRelay(connectionString, rabbit, prefix, batch, concurrentBatches));
+            using var receiver = await BenchHosts.StartAsync(BuildReceiver(rabbit, prefix, sink));
+            using var relayHost = await BenchHosts.StartAsync(BuildRelay(connectionString, rabbit, prefix, batch, concurrentBatches));
             var dataSource = relayHost.Services.GetRequiredService<NpgsqlDataSource>();
             var status = relayHost.Services.GetRequiredKeyedService<OutboxRelayStatus>(Schema);
             var bus = relayHost.Services.GetRequiredService<IBus>();
@@ -80,17 +83,29 @@ internal static class RelayBenchmark
             // Latency: one event per transaction on one connection, commit to the consumer's receive.
             var latencies = await MeasureLatencyAsync(dataSource, sink, samples);
 
-            var relayRate = Median(relayRuns.Select(r => r.Rate));
-            var rawRate = Median(rawRuns.Select(r => r.Rate));
+            var relayRate = Stats.Median(relayRuns.Select(r => r.Rate));
+            var rawRate = Stats.Median(rawRuns.Select(r => r.Rate));
+            var relayName = "outbox relay, release commit → last event received";
+            var rawName = $"raw MassTransit publish, {batch} in flight per chunk";
             Console.WriteLine();
-            Console.WriteLine("| run | events/s (median) | vs raw | each round (events/s @ load average) |");
-            Console.WriteLine("|---|--:|--:|---|");
-            Console.WriteLine($"| outbox relay, release commit → last event received | {relayRate:N0} | {relayRate / rawRate:0.00} | {string.Join(", ", relayRuns)} |");
-            Console.WriteLine($"| raw MassTransit publish, {batch} in flight per chunk | {rawRate:N0} | 1.00 | {string.Join(", ", rawRuns)} |");
+            new MarkdownTable("lrrl", "run", "events/s (median)", "vs raw", "each round (events/s @ load average)")
+                .Add(relayName, relayRate.ToString("N0", CultureInfo.InvariantCulture), (relayRate / rawRate).ToString("0.00", CultureInfo.InvariantCulture), string.Join(", ", relayRuns))
+                .Add(rawName, rawRate.ToString("N0", CultureInfo.InvariantCulture), "1.00", string.Join(", ", rawRuns))
+                .Print();
             Console.WriteLine();
-            Console.WriteLine($"Filling the outbox (COPY, not timed): {Median(relayRuns.Select(r => r.FillRate)):N0} rows/s; releasing the held rows (one UPDATE, not timed): {relayRuns.Average(r => r.Release.TotalSeconds):0.00} s on average.");
-            Console.WriteLine($"Commit-to-consumer latency, one event per transaction, {latencies.Length} samples: p50 {Percentile(latencies, 0.50):0.00} ms, p99 {Percentile(latencies, 0.99):0.00} ms, max {latencies[^1]:0.00} ms.");
-            Console.WriteLine($"Targets: relay >= 10,000 events/s: {(relayRate >= 10_000 ? "met" : "NOT met")}; p99 <= 10 ms: {(Percentile(latencies, 0.99) <= 10 ? "met" : "NOT met")}. Load average at the end: {LoadAverage()}.");
+            var p50 = Stats.Percentile(latencies, 0.50);
+            var p99 = Stats.Percentile(latencies, 0.99);
+            Console.WriteLine($"Filling the outbox (COPY, not timed): {Stats.Median(relayRuns.Select(r => r.FillRate)):N0} rows/s; releasing the held rows (one UPDATE, not timed): {relayRuns.Average(r => r.Release.TotalSeconds):0.00} s on average.");
+            Console.WriteLine($"Commit-to-consumer latency, one event per transaction, {latencies.Length} samples: p50 {p50:0.00} ms, p99 {p99:0.00} ms, max {latencies[^1]:0.00} ms.");
+            Console.WriteLine($"Targets: relay >= 10,000 events/s: {(relayRate >= 10_000 ? "met" : "NOT met")}; p99 <= 10 ms: {(p99 <= 10 ? "met" : "NOT met")}. Load average at the end: {Machine.LoadAverage()}.");
+
+            const string Throughput = "Outbox relay throughput (pre-filled outbox, median of rounds)";
+            results.Add(Throughput, relayName, relayRate, "events/s", samples: rounds, baseline: new Baseline(rawName, rawRate),
+                target: Target.AtLeast(10_000, "events/s"), note: $"{events:N0} events per round: {string.Join(", ", relayRuns)}");
+            results.Add(Throughput, rawName, rawRate, "events/s", samples: rounds, note: string.Join(", ", rawRuns));
+            const string Latency = "Commit → consumer, relay in the same process, one event per transaction";
+            results.Add(Latency, "p50", p50, "ms", samples: latencies.Length);
+            results.Add(Latency, "p99", p99, "ms", samples: latencies.Length, target: Target.AtMost(10, "ms"));
 
             await relayHost.StopAsync();
             await receiver.StopAsync();
@@ -99,7 +114,7 @@ internal static class RelayBenchmark
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await AdminAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            await BenchHosts.AdminAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
         }
     }
 
@@ -136,7 +151,7 @@ internal static class RelayBenchmark
             await watching.CancelAsync();
             await watchdog;
         }
-        return new Run(events / relayTime.Elapsed.TotalSeconds, LoadAverage(), events / fill.Elapsed.TotalSeconds, release.Elapsed);
+        return new Run(events / relayTime.Elapsed.TotalSeconds, Machine.LoadAverage(), events / fill.Elapsed.TotalSeconds, release.Elapsed);
     }
 
     /// <summary>
@@ -173,7 +188,7 @@ internal static class RelayBenchmark
                     """);
                 await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
                 await reader.ReadAsync(CancellationToken.None);
-                Console.WriteLine($"stall: {last:N0} received, nothing for 2 s; {reader.GetInt64(0):N0} undispatched; load {LoadAverage()}; sessions: {reader.GetString(1)}");
+                Console.WriteLine($"stall: {last:N0} received, nothing for 2 s; {reader.GetInt64(0):N0} undispatched; load {Machine.LoadAverage()}; sessions: {reader.GetString(1)}");
             }
         }
         catch (OperationCanceledException)
@@ -195,18 +210,8 @@ internal static class RelayBenchmark
 
         await sink.AllReceived.WaitAsync(TimeSpan.FromMinutes(10));
         rawTime.Stop();
-        return new Run(events / rawTime.Elapsed.TotalSeconds, LoadAverage(), 0, TimeSpan.Zero);
+        return new Run(events / rawTime.Elapsed.TotalSeconds, Machine.LoadAverage(), 0, TimeSpan.Zero);
     }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        var middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    }
-
-    internal static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private static async Task<double[]> MeasureLatencyAsync(NpgsqlDataSource dataSource, Sink sink, int samples)
     {
@@ -230,8 +235,6 @@ internal static class RelayBenchmark
 
         return [.. latencies.Order()];
     }
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private static async Task CopyAsync(NpgsqlDataSource dataSource, List<OutboxMessage> messages)
     {
@@ -280,27 +283,8 @@ internal static class RelayBenchmark
         return builder;
     }
 
-    private static async Task<IHost> StartAsync(HostApplicationBuilder builder)
-    {
-        var host = builder.Build();
-        await host.StartAsync();
-        await host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(60));
-        return host;
-    }
-
-    private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (deadline.Elapsed > timeout)
-            {
-                throw new TimeoutException($"{what} not reached within {timeout}");
-            }
-
-            await Task.Delay(5);
-        }
-    }
+    private static Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what) =>
+        BenchHosts.WaitAsync(() => Task.FromResult(condition()), timeout, what, TimeSpan.FromMilliseconds(5));
 
     private static long Scalar(NpgsqlDataSource dataSource, string sql)
     {
@@ -312,36 +296,6 @@ internal static class RelayBenchmark
     {
         await using var command = dataSource.CreateCommand(sql);
         await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task AdminAsync(string admin, string sql)
-    {
-        await using var connection = new NpgsqlConnection(admin);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string RepositoryRoot()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "Platform.sln")))
-                {
-                    return directory.FullName;
-                }
-            }
-        }
-
-        throw new InvalidOperationException("run from inside the repository: the benchmark applies services/catalog-api/Migrations");
     }
 
     private sealed record Run(double Rate, string Load, double FillRate, TimeSpan Release)
