@@ -37,6 +37,9 @@ public static class PlatformDefaults
             context.ProblemDetails.Extensions.TryAdd("traceId", System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        // A body that does not bind (malformed JSON, a wrong type, another content type) throws, so the handler
+        // answers with the field and the reason instead of a bare 400.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddHealthChecks();
         builder.Services.AddPrometheusMetrics();
         PlatformTelemetry.AddOpenTelemetry(builder.Services, builder.Configuration, serviceName);

@@ -8,11 +8,15 @@ public sealed partial class DeadLetterOptions : IValidatableObject
 {
     public const string Section = "DeadLetters";
 
-    /// <summary>Error queues of the platform's consumers, before the bus entity prefix (<c>{prefix}-{queue}</c>) is applied.</summary>
-    public static readonly IReadOnlyList<string> DefaultQueues = ["cache-invalidator_error", "analytics-aggregator_error"];
+    /// <summary>
+    /// Error queues of the platform's consumers, and the invalidator's queue of skipped messages (types it has no
+    /// consumer for), before the bus entity prefix (<c>{prefix}-{queue}</c>) is applied. The aggregator's ingest refuses
+    /// unknown types into its error queue itself, so it has no skipped queue.
+    /// </summary>
+    public static readonly IReadOnlyList<string> DefaultQueues = ["cache-invalidator_error", "cache-invalidator_skipped", "analytics-aggregator_error"];
 
     /// <summary>
-    /// MassTransit error queues the mover drains. Empty means <see cref="DefaultQueues"/>: configuration can add list
+    /// MassTransit error (and skipped) queues the mover drains. Empty means <see cref="DefaultQueues"/>: configuration can add list
     /// items but never remove a default, so the defaults are not put in the list itself.
     /// </summary>
     public List<string> Queues { get; set; } = [];
@@ -67,10 +71,10 @@ public sealed partial class DeadLetterOptions : IValidatableObject
             {
                 yield return new ValidationResult("must be 1-200 letters, digits, '.', '_', ':' or '-'", [$"Queues:{i}"]);
             }
-            else if (!queue.EndsWith("_error", StringComparison.Ordinal))
+            else if (!queue.EndsWith(DeadLetterRecord.ErrorSuffix, StringComparison.Ordinal) && !queue.EndsWith(DeadLetterRecord.SkippedSuffix, StringComparison.Ordinal))
             {
                 // A replay goes to the queue the fault names, or else to this name without the suffix.
-                yield return new ValidationResult("must be a MassTransit error queue (ending in _error)", [$"Queues:{i}"]);
+                yield return new ValidationResult("must be a MassTransit error or skipped queue (ending in _error or _skipped)", [$"Queues:{i}"]);
             }
         }
 

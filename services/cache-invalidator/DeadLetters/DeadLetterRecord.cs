@@ -27,6 +27,15 @@ internal sealed record DeadLetterRecord(
     /// <summary>Prefix of the id given to a message that arrived without one.</summary>
     public const string HashIdPrefix = "sha256:";
 
+    /// <summary>MassTransit's queue of faulted messages: <c>{queue}_error</c>.</summary>
+    public const string ErrorSuffix = "_error";
+
+    /// <summary>MassTransit's queue of messages no consumer took: <c>{queue}_skipped</c>.</summary>
+    public const string SkippedSuffix = "_skipped";
+
+    /// <summary>The exception type recorded for a skipped message (it has none of its own).</summary>
+    public const string SkippedType = "MassTransit.Skipped";
+
     // Indexed columns: a B-tree entry must stay far below its ~2.7 kB limit whatever a sender puts in a header.
     private const int MaxIndexedLength = 500;
 
@@ -38,9 +47,16 @@ internal sealed record DeadLetterRecord(
 
         var bytes = body.ToArray();
         var envelope = Envelope.Read(bytes);
-        var exceptionType = Clip(Header(FaultHeaders.ExceptionType));
         var consumerType = Clip(Header(FaultHeaders.ConsumerType));
         var messageType = Clip(Header(FaultHeaders.MessageType) ?? envelope.MessageType ?? Blank(properties.Type));
+        var skipped = sourceQueue.EndsWith(SkippedSuffix, StringComparison.Ordinal) && Header(FaultHeaders.ExceptionType) is null;
+        // MassTransit moves a message no consumer of the endpoint takes (an unknown or newer message type) to _skipped,
+        // without fault headers: the row says so, next to the other failures. (Making such messages fault instead, with
+        // MassTransit's FaultDeadLetterFilter, nacks them back to the queue forever on RabbitMQ: a poison loop.)
+        var exceptionType = skipped ? SkippedType : Clip(Header(FaultHeaders.ExceptionType));
+        var reason = skipped
+            ? Clip($"no consumer on {WithoutErrorSuffix(sourceQueue)} takes message type {messageType ?? "(none)"}; MassTransit skipped it")
+            : Header(FaultHeaders.Message);
         var contentType = Blank(properties.ContentType);
         var headers = AmqpValues.ToJson(table);
         var props = PropertiesOf(properties);
@@ -56,7 +72,7 @@ internal sealed record DeadLetterRecord(
             headers,
             bytes,
             exceptionType,
-            Header(FaultHeaders.Message),
+            reason,
             Header(FaultHeaders.StackTrace),
             consumerType,
             FingerprintOf(exceptionType, messageType, consumerType),
@@ -72,7 +88,9 @@ internal sealed record DeadLetterRecord(
 
     /// <summary>MassTransit's error queue for <c>q</c> is <c>q_error</c>.</summary>
     public static string WithoutErrorSuffix(string queue) =>
-        queue.EndsWith("_error", StringComparison.Ordinal) ? queue[..^"_error".Length] : queue;
+        queue.EndsWith(ErrorSuffix, StringComparison.Ordinal) ? queue[..^ErrorSuffix.Length]
+        : queue.EndsWith(SkippedSuffix, StringComparison.Ordinal) ? queue[..^SkippedSuffix.Length]
+        : queue;
 
     /// <summary>
     /// The id of a message without one: its body, and the properties and headers its sender set that a replay sends

@@ -27,12 +27,14 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         }
 
         httpContext.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (FieldError(exception) is { } field)
         {
-            HttpContext = httpContext,
-            Exception = exception,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
-        });
+            // The shape of a validation problem: clients read the field and the reason the same way for both.
+            problem.Extensions["errors"] = new Dictionary<string, string[]> { [field.Name] = [field.Reason] };
+        }
+
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, Exception = exception, ProblemDetails = problem });
     }
 
     internal static (int Status, string Title, string? Detail) Classify(Exception exception) => exception switch
@@ -49,5 +51,22 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
     };
 
     private static string JsonDetail(JsonException json) =>
-        json.Path is null ? "The request body is not valid JSON." : $"The request body is not valid JSON at '{json.Path}' (line {json.LineNumber + 1}).";
+        FieldOf(json) is { } field
+            ? $"Field '{field}' is not valid: {Reason(json)}"
+            : $"The request body is not valid JSON{(json.LineNumber is { } line ? $" (line {line + 1})" : "")}: {Reason(json)}";
+
+    /// <summary>The body field a JSON error is about (<c>$.items[2].price</c> → <c>items[2].price</c>), with the reason.</summary>
+    internal static (string Name, string Reason)? FieldError(Exception exception) =>
+        (exception as JsonException ?? exception.InnerException as JsonException) is { } json && FieldOf(json) is { } field ? (field, Reason(json)) : null;
+
+    private static string? FieldOf(JsonException json) =>
+        json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+
+    // System.Text.Json's message without its "Path: … | LineNumber: …" tail, which the field already says.
+    private static string Reason(JsonException json)
+    {
+        var message = json.Message;
+        var tail = message.IndexOf(" Path: ", StringComparison.Ordinal);
+        return (tail > 0 ? message[..tail] : message).Trim();
+    }
 }

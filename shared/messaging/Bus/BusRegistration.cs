@@ -39,6 +39,15 @@ public static class BusRegistration
                     cfg.MessageTopology.SetEntityNameFormatter(new PrefixEntityNameFormatter(cfg.MessageTopology.EntityNameFormatter, prefix + "-"));
                 }
 
+                // A message missing a field of its contract (or carrying null where the contract has none) fails to
+                // deserialize, so it faults into the error queue with the reason instead of being consumed with
+                // defaults (a ProductUpdated without productId would evict product 0 and nothing else).
+                cfg.ConfigureJsonSerializerOptions(json =>
+                {
+                    json.RespectRequiredConstructorParameters = true;
+                    json.RespectNullableAnnotations = true;
+                    return json;
+                });
                 cfg.PrefetchCount = busOptions.PrefetchCount;
                 cfg.ConfigureEndpoints(context);
             });

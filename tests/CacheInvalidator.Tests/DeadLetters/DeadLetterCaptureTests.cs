@@ -55,6 +55,28 @@ public sealed class DeadLetterCaptureTests
     }
 
     [Fact]
+    public async Task AMessageOfATypeNoConsumerTakesIsStoredFromTheSkippedQueueWithTheReason()
+    {
+        await using var world = await DeadLetterHarness.CreateAsync();
+        await world.StartConsumerAsync();
+        var node = await world.StartOpsNodeAsync();
+        var id = Guid.NewGuid();
+        var envelope = $$$"""{"messageId":"{{{id}}}","messageType":["urn:message:Platform.Contracts.Catalog:ProductExploded"],"message":{"productId":1}}""";
+
+        await world.PublishRawAsync(Encoding.UTF8.GetBytes(envelope), "application/vnd.masstransit+json");
+        await world.WaitForStoredAsync(1);
+
+        var row = await world.RowAsync(id.ToString());
+        var detail = await node.GetAsync<DeadLetterDetail>($"/ops/dead-letters/{row.Id}");
+        Assert.Equal(world.InputQueue + DeadLetterRecord.SkippedSuffix, detail.DeadLetter.SourceQueue);
+        Assert.Equal(world.InputQueue, detail.DeadLetter.OriginalQueue);
+        Assert.Equal(DeadLetterRecord.SkippedType, detail.DeadLetter.ExceptionType);
+        Assert.Contains("Platform.Contracts.Catalog.ProductExploded", detail.DeadLetter.ExceptionMessage, StringComparison.Ordinal);
+        Assert.Equal("dead-letter", detail.Headers["MT-Reason"]!.GetValue<string>());
+        await Eventually.TrueAsync(async () => await world.QueueDepthAsync(world.InputQueue + DeadLetterRecord.SkippedSuffix) == 0, DeadLetterHarness.Patience, "skipped queue drained");
+    }
+
+    [Fact]
     public async Task BodyThatIsNotJsonIsStoredByteForByteUnderAHashId()
     {
         await using var world = await DeadLetterHarness.CreateAsync();

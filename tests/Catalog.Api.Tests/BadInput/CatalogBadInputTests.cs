@@ -1,126 +1,299 @@
-using System.Net;
 using System.Text;
+using Platform.Testing.BadInput;
 
 namespace Catalog.Api.Tests.BadInput;
 
 /// <summary>
-/// Generated hostile input against every catalog endpoint: malformed JSON, wrong types, huge and negative numbers,
-/// unicode, control characters, injection strings. Whatever comes in, nothing answers 5xx, every error is a
-/// ProblemDetails, and what was stored before is still there.
+/// Generated hostile input against every catalog endpoint — category list and writes, product list, item, writes,
+/// delete and views, popular products, category daily statistics — on real Kestrel: malformed JSON, wrong types, huge
+/// and negative numbers, unicode, control characters, injection strings, bad ids, bad query parameters, bad keys and
+/// scopes, wrong methods, huge bodies, wrong content types. Nothing answers 5xx, every error is a ProblemDetails (a 400
+/// names the bad field and why), and the stored categories and products are unchanged afterwards: every generated write
+/// carries at least one field the catalog must refuse.
 /// </summary>
+[Trait("Category", "BadInput")]
 public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassFixture<SeededCatalogFixture>
 {
-    private static readonly string[] Strings =
-    [
-        "", " ", "a", new string('x', 10_000), "null", "true", "0", "-1", "1e309", "NaN", "😀🔥", "\u0000", "\u001b[31m", "\r\n",
-        "'; DROP TABLE catalog.products; --", "\" OR 1=1 --", "<script>alert(1)</script>", "../../etc/passwd", "%00", "%zz",
-        "\uFEFF", "\uD800", "Ω≈ç√", "{{7*7}}", "${jndi:ldap://x}", "\\u0000",
-    ];
+    private static readonly string[] ProductFields = ["sku", "name", "description", "categoryId", "price", "currency", "status"];
+    private static readonly string[] CategoryFields = ["slug", "name", "description"];
 
-    private static readonly string[] JsonValues =
-    [
-        "null", "true", "false", "0", "-1", "1.5", "-0.001", "1e308", "-1e308", "99999999999999999999999999999", "\"\"", "\"text\"",
-        "[]", "[1,2]", "{}", "{\"a\":1}", "\"\\u0000\"", "\"😀\"", "\"'; DROP TABLE x; --\"", "9223372036854775808", "-9223372036854775809",
-    ];
+    /// <summary>Values each product field must refuse.</summary>
+    private static readonly Dictionary<string, string[]> BadProduct = new()
+    {
+        ["sku"] = ["\"lower-case\"", "\"A\"", Json(new string('A', 33)), "\"-AB\"", "\"AB 12\"", "\"ÄB-12\"", "null", "5", "[]"],
+        ["name"] = ["\"\"", "\"   \"", Json(new string('n', 201)), "\"a\\u0000b\"", "\"a\\u0007\"", "5", "{}"],
+        ["description"] = [Json(new string('d', 2001)), "\"\\u0007\"", "5"],
+        ["categoryId"] = ["0", "-1", "999999999", "\"abc\"", "1.5", "1e30", "9223372036854775808", "null"],
+        ["price"] = ["-1", "1.234", "10000000000", "\"abc\"", "\"NaN\"", "1e400", "null", "\"1\""],
+        ["currency"] = ["\"eur\"", "\"EURO\"", "\"\"", "5", "\"€\""],
+        ["status"] = ["\"deleted\"", "\"\"", "1", "\"ACTIVE\""],
+    };
 
-    private static readonly string[] Fields = ["sku", "name", "description", "categoryId", "price", "currency", "status", "slug", "unknown"];
+    /// <summary>Values each category field must refuse.</summary>
+    private static readonly Dictionary<string, string[]> BadCategory = new()
+    {
+        ["slug"] = ["\"Not A Slug\"", "\"a--b\"", "\"-a\"", Json(new string('s', 81)), "\"\"", "null", "\"ä\"", "5"],
+        ["name"] = ["\"\"", "\" \"", Json(new string('n', 121)), "\"a\\u0000\"", "[]"],
+        ["description"] = [Json(new string('d', 1001)), "5"],
+    };
+
+    /// <summary>Values each query parameter must refuse, with a 400 naming it, per read endpoint.</summary>
+    private static readonly (string Path, string Parameter, string[] Values)[] BadQuery =
+    [
+        ("/api/products", "sort", ["price", "name_desc", "PRICE_ASC", "1", "'; DROP TABLE x; --"]),
+        ("/api/products", "limit", ["0", "101", "-1", "abc", "1.5", " 5", "+5", "99999999999", "", "٥"]),
+        ("/api/products", "cursor", ["abc", "%%%", "eyJ4IjoxfQ", "AAAA", "😀", "null"]),
+        ("/api/products/popular", "days", ["0", "91", "-1", "abc", "", "1.5", " 7", "2147483648"]),
+        ("/api/products/popular", "limit", ["0", "101", "-5", "x", "1e2"]),
+        ("/api/analytics/categories/1/daily", "from", ["2026-13-01", "yesterday", "", "2026-1-1", "01/02/2026", "9999-99-99"]),
+        ("/api/analytics/categories/1/daily", "to", ["2026-02-30", "today", "", "20260101", "\u0000"]),
+    ];
 
     [Fact]
-    public async Task GeneratedBodiesNeverCauseA5xxAndErrorsAreProblemDetails()
+    public async Task GeneratedBodiesAgainstEveryWriteNeverCauseA5xxNorChangeStoredData()
     {
-        await using var node = fixture.StartNode();
-        var writer = CatalogFixture.Writer(node);
-        var before = await fixture.ScalarAsync<long>("SELECT count(*) FROM catalog.products WHERE sku LIKE 'SKU-%'");
-        var random = new Random(7);
-        var targets = new (HttpMethod Method, string Path)[]
+        await using var node = StartKestrelNode();
+        var client = node.CreateClient();
+        var before = await SnapshotAsync();
+        var run = new HttpBadInputRun();
+        for (var i = 0; i < BadInputSettings.Cases; i++)
         {
-            (HttpMethod.Post, "/api/products"), (HttpMethod.Put, "/api/products/3"), (HttpMethod.Post, "/api/categories"),
-            (HttpMethod.Put, "/api/categories/2"), (HttpMethod.Post, "/api/products/4/views"),
-        };
+            await run.SendAsync(client, Messy("POST /api/products", i, HttpMethod.Post, "/api/products", ProductFields, BadProduct));
+            await run.SendAsync(client, Messy("PUT /api/products/{id}", i, HttpMethod.Put, "/api/products/{id}", ProductFields.Skip(1).ToArray(), BadProduct));
+            await run.SendAsync(client, Messy("POST /api/categories", i, HttpMethod.Post, "/api/categories", CategoryFields, BadCategory));
+            await run.SendAsync(client, Messy("PUT /api/categories/{id}", i, HttpMethod.Put, "/api/categories/{id}", CategoryFields, BadCategory));
+            await run.SendAsync(client, Delete(i));
+            await run.SendAsync(client, View(i));
+        }
 
-        var failures = new List<string>();
-        for (var i = 0; i < 300; i++)
+        run.AssertClean();
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task OneBadFieldInAnOtherwiseValidWriteIsA400NamingIt()
+    {
+        await using var node = StartKestrelNode();
+        var client = node.CreateClient();
+        var version = await fixture.ScalarAsync<int>("SELECT version FROM catalog.products WHERE id = 3");
+        var before = await SnapshotAsync();
+        var run = new HttpBadInputRun();
+        for (var i = 0; i < BadInputSettings.Cases; i++)
         {
-            var (method, path) = targets[i % targets.Length];
-            var body = Body(random);
-            using var request = new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-            if (method == HttpMethod.Put)
+            var g = BadInputGenerator.For("catalog/one-field", i);
+            Dictionary<string, string> product = new()
             {
-                request.Headers.TryAddWithoutValidation("If-Match", random.Next(3) switch { 0 => "\"v1\"", 1 => Strings[random.Next(Strings.Length)].Replace("\r", "").Replace("\n", ""), _ => "*" });
+                ["sku"] = Json("BI-" + Invariant.Of(g.Random.Next(100_000))),
+                ["name"] = "\"n\"",
+                ["description"] = "\"d\"",
+                ["categoryId"] = "1",
+                ["price"] = "1.5",
+                ["currency"] = "\"EUR\"",
+                ["status"] = "\"active\"",
+            };
+            Dictionary<string, string> category = new() { ["slug"] = Json("bi-" + Invariant.Of(g.Random.Next(100_000))), ["name"] = "\"n\"", ["description"] = "\"d\"" };
+            await run.SendAsync(client, OneBad("POST /api/products", i, g, HttpMethod.Post, "/api/products", product, BadProduct));
+            product.Remove("sku");
+            await run.SendAsync(client, OneBad("PUT /api/products/3", i, g, HttpMethod.Put, "/api/products/3", product, BadProduct.Where(b => b.Key != "sku"))
+                with
+            { Headers = [("X-Api-Key", CatalogFixture.WriterKey), ("If-Match", $"\"v{version}\"")] });
+            await run.SendAsync(client, OneBad("POST /api/categories", i, g, HttpMethod.Post, "/api/categories", category, BadCategory));
+            await run.SendAsync(client, OneBad("PUT /api/categories/2", i, g, HttpMethod.Put, "/api/categories/2", category, BadCategory));
+        }
+
+        run.AssertClean();
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task GeneratedQueriesAndIdsAgainstEveryReadNeverCauseA5xx()
+    {
+        await using var node = StartKestrelNode();
+        var client = node.CreateClient();
+        var run = new HttpBadInputRun();
+        for (var i = 0; i < BadInputSettings.Cases; i++)
+        {
+            var g = BadInputGenerator.For("catalog/reads", i);
+            string Query(params string[] names) =>
+                string.Join('&', names.Where(_ => g.OneIn(2)).Select(n => $"{n}={BadInputGenerator.Escape(g.QueryValue())}"));
+            string[] paths =
+            [
+                $"/api/categories?{Query("limit", "x")}",
+                $"/api/products?{Query("category", "sort", "limit", "cursor", "x")}",
+                $"/api/products/{g.PathSegment()}",
+                $"/api/products/{Invariant.Of(g.OneIn(2) ? long.MaxValue : long.MinValue)}",
+                $"/api/products/popular?{Query("category", "days", "limit", "x")}",
+                $"/api/analytics/categories/{g.PathSegment()}/daily?{Query("from", "to", "x")}",
+                $"/api/analytics/categories/{Invariant.Of(g.Random.Next(1, 21))}/daily?{Query("from", "to")}",
+            ];
+            foreach (var path in paths)
+            {
+                await run.SendAsync(client, new HttpCase("catalog/reads", i, g.Seed, HttpMethod.Get, path) { ContentType = null });
             }
 
-            var response = await writer.SendAsync(request);
-            await CheckAsync(response, $"{method} {path} {Truncate(body)}", failures);
+            var (endpoint, parameter, values) = g.Pick(BadQuery);
+            await run.SendAsync(client, new HttpCase("catalog/one-parameter", i, g.Seed, HttpMethod.Get, $"{endpoint}?{parameter}={BadInputGenerator.Escape(g.Pick(values))}")
+            {
+                ContentType = null,
+                ExpectField = parameter,
+                ExpectStatus = [400],
+            });
         }
 
-        Assert.Empty(failures);
-        Assert.Equal(before, await fixture.ScalarAsync<long>("SELECT count(*) FROM catalog.products WHERE sku LIKE 'SKU-%'"));
+        // Ranges that are each fine but wrong together.
+        await run.SendAsync(client, new HttpCase("catalog/daily-range", 0, 0, HttpMethod.Get, "/api/analytics/categories/1/daily?from=2026-02-01&to=2026-01-01")
+        {
+            ContentType = null,
+            ExpectField = "from",
+            ExpectStatus = [400],
+        });
+        await run.SendAsync(client, new HttpCase("catalog/daily-range", 1, 0, HttpMethod.Get, "/api/analytics/categories/1/daily?from=2020-01-01&to=2026-01-01")
+        {
+            ContentType = null,
+            ExpectField = "from",
+            ExpectStatus = [400],
+        });
+        run.AssertClean();
     }
 
     [Fact]
-    public async Task GeneratedQueryParametersNeverCauseA5xx()
+    public async Task BadKeysWrongMethodsHugeBodiesAndWrongContentTypesAreProblemDetails()
     {
-        await using var node = fixture.StartNode();
+        await using var node = StartKestrelNode();
         var client = node.CreateClient();
-        var random = new Random(11);
-        var failures = new List<string>();
-        for (var i = 0; i < 200; i++)
+        var before = await SnapshotAsync();
+        var run = new HttpBadInputRun();
+        (HttpMethod Method, string Path, string Body)[] writes =
+        [
+            (HttpMethod.Post, "/api/products", "{\"sku\":\"BI-OK-1\",\"name\":\"n\",\"categoryId\":1,\"price\":1}"),
+            (HttpMethod.Put, "/api/products/3", "{\"name\":\"n\",\"categoryId\":1,\"price\":1}"),
+            (HttpMethod.Delete, "/api/products/3", ""),
+            (HttpMethod.Post, "/api/categories", "{\"slug\":\"bi-ok\",\"name\":\"n\"}"),
+            (HttpMethod.Put, "/api/categories/2", "{\"slug\":\"bi-ok-2\",\"name\":\"n\"}"),
+        ];
+        for (var i = 0; i < BadInputSettings.Cases; i++)
         {
-            var query = string.Join('&', new[] { "category", "sort", "limit", "cursor", "days", "x" }
-                .Where(_ => random.Next(2) == 0)
-                .Select(p => $"{p}={Uri.EscapeDataString(Strings[random.Next(Strings.Length)])}"));
-            var path = random.Next(4) switch
+            var g = BadInputGenerator.For("catalog/envelope", i);
+            var (method, path, body) = writes[i % writes.Length];
+            var name = $"{method} {path}";
+            var content = body.Length == 0 ? null : Encoding.UTF8.GetBytes(body);
+            var key = g.Random.Next(4) switch
             {
-                0 => $"/api/products/{Uri.EscapeDataString(Strings[random.Next(Strings.Length)])}",
-                1 => $"/api/products/{(random.Next(2) == 0 ? long.MaxValue : long.MinValue)}",
-                _ => $"/api/products?{query}",
+                0 => g.HeaderValue(),
+                1 => CatalogFixture.ReaderKey,
+                2 => CatalogFixture.WriterKey + "x",
+                _ => CatalogFixture.WriterKey.ToUpperInvariant(),
             };
-
-            var response = await client.GetAsync(new Uri(path, UriKind.Relative));
-            await CheckAsync(response, "GET " + path, failures);
+            await run.SendAsync(client, new HttpCase("catalog/auth " + name, i, g.Seed, method, path)
+            {
+                Body = content,
+                Headers = g.OneIn(3) ? [("If-Match", "\"v1\"")] : [("X-Api-Key", key), ("If-Match", "\"v1\"")],
+                ExpectStatus = [401, 403],
+            });
+            await run.SendAsync(client, new HttpCase("catalog/method " + name, i, g.Seed, g.Pick([HttpMethod.Patch, HttpMethod.Options, HttpMethod.Trace]), path)
+            {
+                Body = content,
+                Headers = [("X-Api-Key", CatalogFixture.WriterKey)],
+                MustNotSucceed = true,
+            });
+            if (content is not null)
+            {
+                var huge = body[..^1] + ",\"description\":\"" + BadInputGenerator.Filler(g.Pick([300 * 1024, 1024 * 1024])) + "\"}";
+                await run.SendAsync(client, new HttpCase("catalog/huge " + name, i, g.Seed, method, path)
+                {
+                    Body = Encoding.UTF8.GetBytes(huge),
+                    Headers = [("X-Api-Key", CatalogFixture.WriterKey), ("If-Match", "\"v1\"")],
+                    ExpectStatus = [413],
+                });
+                await run.SendAsync(client, new HttpCase("catalog/content-type " + name, i, g.Seed, method, path)
+                {
+                    Body = content,
+                    ContentType = g.Pick(["text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "image/png"]),
+                    Headers = [("X-Api-Key", CatalogFixture.WriterKey), ("If-Match", "\"v1\"")],
+                    ExpectStatus = [400, 415],
+                });
+            }
         }
 
-        Assert.Empty(failures);
+        run.AssertClean();
+        Assert.Equal(before, await SnapshotAsync());
     }
 
-    private static async Task CheckAsync(HttpResponseMessage response, string what, List<string> failures)
+    private Platform.Testing.ServiceHost<Program> StartKestrelNode()
     {
-        var status = (int)response.StatusCode;
-        if (status >= 500)
-        {
-            failures.Add($"{status} for {what}: {Truncate(await response.Content.ReadAsStringAsync())}");
-        }
-        else if (status >= 400 && response.StatusCode != HttpStatusCode.NotFound && response.Content.Headers.ContentType?.MediaType != "application/problem+json")
-        {
-            failures.Add($"{status} without ProblemDetails for {what}");
-        }
-        else if (status == 404 && response.Content.Headers.ContentLength > 0 && response.Content.Headers.ContentType?.MediaType != "application/problem+json")
-        {
-            failures.Add($"404 with a non-problem body for {what}");
-        }
+        // Body and request-line limits are Kestrel's: run on it rather than on the in-memory test server.
+        var node = fixture.StartNode();
+        node.UseKestrel(0);
+        node.StartServer();
+        return node;
     }
 
-    private static string Body(Random random)
+    private async Task<string> SnapshotAsync() => await fixture.ScalarAsync<string>("""
+        SELECT (SELECT md5(string_agg(p::text, '|' ORDER BY p.id)) FROM catalog.products p)
+            || '/' || (SELECT md5(string_agg(c::text, '|' ORDER BY c.id)) FROM catalog.categories c)
+        """);
+
+    /// <summary>A messy body with one field the endpoint must refuse written last; ids in the path are real or bad.</summary>
+    private static HttpCase Messy(string target, int i, HttpMethod method, string path, string[] fields, Dictionary<string, string[]> bad)
     {
-        switch (random.Next(6))
+        var g = BadInputGenerator.For("catalog/" + target, i);
+        var (field, values) = g.Pick(bad.Where(b => fields.Contains(b.Key)).ToList());
+        var poison = g.OneIn(5) ? ("unknown", g.JsonValue()) : (field, g.Pick(values));
+        var id = g.Random.Next(3) switch
         {
-            case 0:
-                // Truncated or garbled JSON.
-                var valid = "{\"sku\":\"AB-123\",\"name\":\"x\",\"categoryId\":1,\"price\":1}";
-                return valid[..random.Next(valid.Length)];
-            case 1:
-                return Strings[random.Next(Strings.Length)];
-            case 2:
-                return JsonValues[random.Next(JsonValues.Length)];
-            default:
-                // An object with random fields of random JSON values.
-                var fields = Fields.Where(_ => random.Next(2) == 0)
-                    .Select(f => $"\"{f}\":{(random.Next(3) == 0 ? "\"" + Escape(Strings[random.Next(Strings.Length)]) + "\"" : JsonValues[random.Next(JsonValues.Length)])}");
-                return "{" + string.Join(',', fields) + "}";
-        }
+            0 => g.PathSegment(),
+            1 => Invariant.Of(g.Pick([0L, -1L, long.MaxValue, 999_999_999L])),
+            _ => Invariant.Of(g.Random.Next(1, 21)),
+        };
+        return new HttpCase(target, i, g.Seed, method, path.Replace("{id}", id, StringComparison.Ordinal))
+        {
+            Body = g.Body(fields, poison),
+            ContentType = g.OneIn(10) ? null : "application/json",
+            Headers = [("X-Api-Key", CatalogFixture.WriterKey), ("If-Match", g.Pick(["\"v1\"", "\"v2\"", "*", "W/\"v1\"", g.HeaderValue()]))],
+            MustNotSucceed = true,
+        };
     }
 
-    private static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\u0000", "\\u0000").Replace("\r", "\\r").Replace("\n", "\\n").Replace("\u001b", "\\u001b");
+    /// <summary>A valid body with exactly one field replaced by a value the endpoint must refuse.</summary>
+    private static HttpCase OneBad(string target, int i, BadInputGenerator g, HttpMethod method, string path, Dictionary<string, string> valid, IEnumerable<KeyValuePair<string, string[]>> bad)
+    {
+        var (field, values) = g.Pick(bad.ToList());
+        var body = BadInputGenerator.Object(valid.Select(v => (v.Key, v.Key == field ? g.Pick(values) : v.Value)));
+        return new HttpCase(target, i, g.Seed, method, path)
+        {
+            Body = Encoding.UTF8.GetBytes(body),
+            Headers = [("X-Api-Key", CatalogFixture.WriterKey)],
+            ExpectField = field,
+            ExpectStatus = [400],
+            MustNotSucceed = true,
+        };
+    }
 
-    private static string Truncate(string value) => value.Length > 120 ? value[..120] + "…" : value;
+    /// <summary>A delete that must not delete: an id that is bad or missing, or a real one with an If-Match that is not its ETag.</summary>
+    private static HttpCase Delete(int i)
+    {
+        var g = BadInputGenerator.For("catalog/DELETE /api/products/{id}", i);
+        var real = g.OneIn(2);
+        var id = real ? Invariant.Of(g.Random.Next(1, 2001)) : g.OneIn(2) ? g.PathSegment() : Invariant.Of(g.Pick([0L, -1L, long.MaxValue, 999_999_999L]));
+        return new HttpCase("DELETE /api/products/{id}", i, g.Seed, HttpMethod.Delete, "/api/products/" + id)
+        {
+            ContentType = null,
+            Headers = [("X-Api-Key", CatalogFixture.WriterKey), ("If-Match", g.Pick(["\"v999\"", "\"x\"", "W/\"v1\"", "\"v-1\"", "\"v99999999999\"", "garbage", "\"\""]))],
+            MustNotSucceed = real,
+        };
+    }
+
+    /// <summary>Views of real and bad ids, with bodies that must be ignored.</summary>
+    private static HttpCase View(int i)
+    {
+        var g = BadInputGenerator.For("catalog/POST /api/products/{id}/views", i);
+        var id = g.Random.Next(3) switch { 0 => Invariant.Of(g.Random.Next(1, 2001)), 1 => g.PathSegment(), _ => Invariant.Of(g.Pick([0L, -1L, long.MaxValue])) };
+        return new HttpCase("POST /api/products/{id}/views", i, g.Seed, HttpMethod.Post, $"/api/products/{id}/views")
+        {
+            Body = g.Body(ProductFields),
+            Headers = g.OneIn(2) ? [] : [("X-Api-Key", g.HeaderValue())],
+        };
+    }
+
+    private static string Json(string value) => System.Text.Json.JsonSerializer.Serialize(value);
 }

@@ -50,11 +50,15 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WrongJsonTypeIsA400Problem()
+    public async Task WrongJsonTypeIsA400ProblemNamingTheFieldAndWhy()
     {
         var response = await _client.PostAsync(new Uri("/echo", UriKind.Relative), new StringContent("{\"name\": 12, \"count\": \"x\"}", Encoding.UTF8, "application/json"));
 
-        await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        var body = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        using var json = JsonDocument.Parse(body);
+        var reasons = json.RootElement.GetProperty("errors").GetProperty("name");
+        Assert.Contains("could not be converted", reasons[0].GetString(), StringComparison.Ordinal);
+        Assert.Contains("'name'", json.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
