@@ -37,8 +37,18 @@ public sealed class CacheOptions : IValidatableObject
     /// <summary>How long a tag's version counter lives after its last bump; must outlive every entry (duration + fail-safe).</summary>
     public TimeSpan TagVersionRetention { get; set; } = TimeSpan.FromDays(2);
 
-    /// <summary>Expiry of the cluster single-flight lock: a crashed holder blocks others at most this long.</summary>
+    /// <summary>
+    /// Expiry of the cluster single-flight lock: a crashed holder blocks others at most this long. A live holder
+    /// renews it every third of this while its factory runs, up to <see cref="ClusterLockMaxHold"/>.
+    /// </summary>
     public TimeSpan ClusterLockDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Longest a holder keeps the cluster lock by renewing it: a factory still running after this (hung, or far slower
+    /// than expected) lets another node try. Waiters wait this long (plus one lock duration) unless the entry has a
+    /// <see cref="CacheEntryOptions.FactoryHardTimeout"/>.
+    /// </summary>
+    public TimeSpan ClusterLockMaxHold { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Tags this node remembers invalidations of; past it, it clears L1 rather than grow without bound.</summary>
     [Range(1000, 10_000_000)]
@@ -62,6 +72,11 @@ public sealed class CacheOptions : IValidatableObject
         if (ClusterLockDuration <= TimeSpan.Zero)
         {
             yield return new ValidationResult("must be positive", [nameof(ClusterLockDuration)]);
+        }
+
+        if (ClusterLockMaxHold < ClusterLockDuration)
+        {
+            yield return new ValidationResult($"must be at least {nameof(ClusterLockDuration)}", [nameof(ClusterLockMaxHold)]);
         }
 
         var longest = DefaultEntryOptions.Duration + (DefaultEntryOptions.FailSafeMaxDuration ?? TimeSpan.Zero);

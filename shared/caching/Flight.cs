@@ -52,4 +52,7 @@ internal sealed class Flight(string key, string[] tags)
     public void Invalidate() => Interlocked.Exchange(ref _invalidatedAt, long.MaxValue);
 
     public bool HasTag(string tag) => Array.IndexOf(Tags, tag) >= 0;
+
+    /// <summary>Stops renewing the cluster lock when the flight ends (set while this node holds it).</summary>
+    public CancellationTokenSource? LockRenewal { get; set; }
 }

@@ -130,6 +130,12 @@ public sealed partial class TwoLevelCache
                 }
 
                 lockToken = claim.LockToken;
+                if (lockToken is not null)
+                {
+                    flight.LockRenewal = new CancellationTokenSource();
+                    _ = RenewLockAsync(key, lockToken, flight.LockRenewal.Token);
+                }
+
                 if (claim.Seq >= 0)
                 {
                     (startSeq, epoch) = (claim.Seq, claim.Epoch!);
@@ -217,6 +223,12 @@ public sealed partial class TwoLevelCache
     private async Task EndFlightAsync(Flight flight, string? lockToken)
     {
         _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
+        if (flight.LockRenewal is { } renewal)
+        {
+            await renewal.CancelAsync();
+            renewal.Dispose();
+        }
+
         if (lockToken is not null && _l2 is not null)
         {
             try
@@ -409,13 +421,55 @@ public sealed partial class TwoLevelCache
             : duration;
 
     /// <summary>
+    /// Keeps this node's cluster lock while its factory runs: renewed every third of the lock duration, for at most
+    /// <see cref="CacheOptions.ClusterLockMaxHold"/>. Without it a factory slower than the lock duration would lose
+    /// exclusivity and a second node would run the same factory. A renewal Redis cannot answer is tried again next
+    /// time; a lock found taken by another token (it expired meanwhile) ends the renewal.
+    /// </summary>
+    private async Task RenewLockAsync(string key, string token, CancellationToken stop)
+    {
+        var every = _options.ClusterLockDuration / 3;
+        var until = _clock.NowMs + (long)_options.ClusterLockMaxHold.TotalMilliseconds;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(every, _clock.Time, stop);
+                if (_clock.NowMs + (long)every.TotalMilliseconds > until)
+                {
+                    _logger.LogWarning("Cluster single flight for {Key}: the factory still runs after {MaxHold}; the lock is no longer renewed", key, _options.ClusterLockMaxHold);
+                    return;
+                }
+
+                try
+                {
+                    if (!await _l2!.RenewLockAsync(key, token, _options.ClusterLockDuration))
+                    {
+                        _logger.LogWarning("Cluster single flight for {Key}: the lock expired before it was renewed; another node may run the factory too", key);
+                        return;
+                    }
+                }
+                catch (Exception e) when (IsRedisFailure(e))
+                {
+                    NoteL2Error(e);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The flight ended: the lock is being released.
+        }
+    }
+
+    /// <summary>
     /// Cluster single flight: take the Redis lock, or wait for the holder's value to appear in L2. A crashed
-    /// holder's lock expires (<see cref="CacheOptions.ClusterLockDuration"/>) and a waiter takes over.
+    /// holder's lock expires (<see cref="CacheOptions.ClusterLockDuration"/>) and a waiter takes over; a live holder
+    /// renews it while its factory runs (<see cref="RenewLockAsync"/>).
     /// </summary>
     private async Task<ClusterClaim<T>> ClaimClusterFlightAsync<T>(Flight flight, CacheEntryOptions options)
     {
         var token = NodeId + ":" + Guid.NewGuid().ToString("N");
-        var giveUpAt = _clock.NowMs + (long)(options.FactoryHardTimeout ?? _options.ClusterLockDuration * 3).TotalMilliseconds;
+        var giveUpAt = _clock.NowMs + (long)(options.FactoryHardTimeout ?? _options.ClusterLockMaxHold + _options.ClusterLockDuration).TotalMilliseconds;
         var pause = TimeSpan.FromMilliseconds(2);
         while (true)
         {

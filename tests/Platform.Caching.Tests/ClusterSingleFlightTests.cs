@@ -58,4 +58,41 @@ public sealed class ClusterSingleFlightTests
         Assert.Equal("taken-over", value);
         Assert.Equal(1, cluster[0].Statistics.FactoryRunCount);
     }
+
+    [Fact]
+    public async Task ALockHolderRenewsItsLockWhileItsFactoryRuns()
+    {
+        // A lock of 300 ms and a factory held open far longer: without renewal the other node would take the lock
+        // once it expired and run its own factory.
+        await using var cluster = await CacheCluster.StartAsync(2, o => o.ClusterLockDuration = TimeSpan.FromMilliseconds(300));
+        var redis = Platform.Testing.TestRedis.Database;
+        var lockKey = cluster.Prefix + "lock:slow";
+        var release = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondRuns = 0;
+
+        var holder = cluster[0].GetOrSetAsync("slow", (_, _) => release.Task, SingleFlight).AsTask();
+        await Platform.Testing.Eventually.TrueAsync(async () => await redis.KeyExistsAsync(lockKey), TimeSpan.FromSeconds(10), "node 0 holds the lock");
+        var waiter = cluster[1].GetOrSetAsync("slow", (_, _) => { Interlocked.Increment(ref secondRuns); return Task.FromResult("second"); }, SingleFlight).AsTask();
+
+        // A lock's remaining time only grows when its holder renews it: see it grow three times (≥ 3 lock lifetimes).
+        var renewals = 0;
+        var last = double.MaxValue;
+        await Platform.Testing.Eventually.TrueAsync(async () =>
+        {
+            var ttl = (await redis.KeyTimeToLiveAsync(lockKey))?.TotalMilliseconds ?? 0;
+            if (ttl > last)
+            {
+                renewals++;
+            }
+
+            last = ttl;
+            return renewals >= 3;
+        }, TimeSpan.FromSeconds(10), "the lock renewed three times");
+        release.SetResult("first");
+
+        Assert.Equal("first", await holder);
+        Assert.Equal("first", await waiter);
+        Assert.Equal(0, secondRuns);
+        await Platform.Testing.Eventually.TrueAsync(async () => !await redis.KeyExistsAsync(lockKey), TimeSpan.FromSeconds(10), "the lock released");
+    }
 }

@@ -17,6 +17,7 @@ internal sealed class DeadLetterMetrics
     private readonly Counter<long> _replayed;
     private readonly Counter<long> _replayFailures;
     private readonly Counter<long> _purged;
+    private readonly Counter<long> _deleted;
     private volatile IReadOnlyDictionary<string, long> _current = new Dictionary<string, long>();
 
     public DeadLetterMetrics(IMeterFactory meterFactory)
@@ -32,6 +33,8 @@ internal sealed class DeadLetterMetrics
         _replayFailures = meter.CreateCounter<long>(
             "platform.dead_letters.replay_failures", "{message}", "Replays whose publish was not confirmed; the rows stay stored.");
         _purged = meter.CreateCounter<long>("platform.dead_letters.purged", "{message}", "Dead letters marked purged.");
+        _deleted = meter.CreateCounter<long>(
+            "platform.dead_letters.deleted", "{message}", "Replayed or purged dead letters deleted by retention (DeadLetters:RetentionDays).");
         meter.CreateObservableGauge("platform.dead_letters.current", ObserveCurrent, "{message}", "Dead letters stored (not replayed or purged) per error queue, as last read.");
     }
 
@@ -54,6 +57,8 @@ internal sealed class DeadLetterMetrics
     public void ReplayFailed(string queue, int count) => _replayFailures.Add(count, Queue(queue));
 
     public void Purged(string queue, int count) => _purged.Add(count, Queue(queue));
+
+    public void Deleted(long count) => _deleted.Add(count);
 
     public void SetCurrent(IReadOnlyDictionary<string, long> current) => _current = current;
 

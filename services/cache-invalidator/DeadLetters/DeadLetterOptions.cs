@@ -51,6 +51,17 @@ public sealed partial class DeadLetterOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Days a replayed or purged dead letter is kept (to look at what was replayed, and to recognise it failing again)
+    /// before retention deletes it. Stored ones are never deleted; the replay and purge history is kept.
+    /// </summary>
+    [Range(1, 3650)]
+    public int RetentionDays { get; set; } = 30;
+
+    /// <summary>How often retention runs.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How often the stored-count gauge re-reads the table, so a metrics scrape never queries the database.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan GaugeRefreshInterval { get; set; } = TimeSpan.FromSeconds(15);

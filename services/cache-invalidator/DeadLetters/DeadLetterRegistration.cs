@@ -24,6 +24,8 @@ public static class DeadLetterRegistration
         builder.Services.AddSingleton<DeadLetterMoverStatus>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeadLetterGauge>());
         builder.Services.AddHostedService<DeadLetterMover>();
+        builder.Services.TryAddSingleton<DeadLetterRetention>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DeadLetterRetention>());
         builder.Services.AddHealthChecks().AddCheck<DeadLetterMoverHealthCheck>("dead-letter-mover", tags: [HealthTags.Ready]);
         return builder;
     }

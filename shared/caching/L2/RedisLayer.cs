@@ -133,5 +133,9 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
     public Task UnlockAsync(string key, string token) =>
         Db.ScriptEvaluateAsync(RedisScripts.Unlock, [LockKey(key)], [token]);
 
+    /// <summary>Extends the lock to <paramref name="duration"/> from now if <paramref name="token"/> still holds it.</summary>
+    public async Task<bool> RenewLockAsync(string key, string token, TimeSpan duration) =>
+        (long)await Db.ScriptEvaluateAsync(RedisScripts.RenewLock, [LockKey(key)], [token, (long)duration.TotalMilliseconds]) == 1;
+
     public async Task<bool> IsLockedAsync(string key) => await Db.KeyExistsAsync(LockKey(key));
 }

@@ -111,4 +111,10 @@ internal static class RedisScripts
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
         return 0
         """;
+
+    /// <summary>KEYS 1 lock; ARGV 1 token, 2 duration ms. 1 when the token still held it and its expiry was reset.</summary>
+    public const string RenewLock = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+        return 0
+        """;
 }

@@ -66,11 +66,12 @@ internal sealed class HopProbe : IAsyncDisposable
         Interlocked.Exchange(ref _backplane, 0);
     }
 
-    /// <summary>Records this write's hops, waiting (bounded) for the invalidator's eviction if it has not come yet.</summary>
+    /// <summary>Records this write's hops, waiting (bounded) for those that have not come yet.</summary>
     public async Task RecordAsync(long committed)
     {
+        // The probe's own queue may be served after the invalidator's: wait for both, not just the later hop.
         var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 5;
-        while (Interlocked.Read(ref _backplane) == 0 && Stopwatch.GetTimestamp() < deadline)
+        while ((Interlocked.Read(ref _backplane) == 0 || Interlocked.Read(ref _broker) == 0) && Stopwatch.GetTimestamp() < deadline)
         {
             await Task.Delay(1);
         }
