@@ -20,7 +20,7 @@ public sealed class IngestQueueBadInputTests(IngestQueueFixture fixture) : IClas
         var poison = PoisonMessages.For(IngestQueueFixture.Contract, kind, fixture.RunMarker);
 
         await fixture.SendAsync(poison);
-        await fixture.Watch.WaitForAsync(poison, TimeSpan.FromSeconds(15));
+        await fixture.Watch.WaitForAsync(poison, BadInputSettings.Deadline(TimeSpan.FromSeconds(15)));
         await fixture.WaitForIngestedAsync(await fixture.SendValidViewAsync());
 
         await fixture.Watch.AssertEachDeadLetteredOnceWithAReasonAsync(poison);
@@ -62,7 +62,7 @@ public sealed class IngestBatchBadInputTests(SlowBatchIngestFixture fixture) : I
                 $"the {name} event {id} was not ingested: it is in {fixture.Watch.ErrorQueue}, dead-lettered with the poison event of its batch");
         }
 
-        await fixture.Watch.WaitForAsync(poison, TimeSpan.FromSeconds(15));
+        await fixture.Watch.WaitForAsync(poison, BadInputSettings.Deadline(TimeSpan.FromSeconds(15)));
         await fixture.Watch.AssertEachDeadLetteredOnceWithAReasonAsync(poison);
     }
 }

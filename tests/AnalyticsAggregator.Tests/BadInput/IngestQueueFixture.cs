@@ -13,7 +13,7 @@ namespace AnalyticsAggregator.Tests.BadInput;
 /// </summary>
 public class IngestQueueFixture : ServiceFixture
 {
-    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan Deadline = BadInputSettings.Deadline(TimeSpan.FromSeconds(30));
 
     /// <summary>What the ingest queue consumes: every catalog event. It must refuse an event without a message id (it could not deduplicate it).</summary>
     public static readonly QueueContract Contract = new(

@@ -20,7 +20,7 @@ public sealed class InvalidationQueueBadInputTests(InvalidatorQueueFixture fixtu
         var poison = PoisonMessages.For(InvalidatorQueueFixture.Contract, kind, fixture.RunMarker);
 
         await fixture.SendAsync(poison);
-        await fixture.Watch.WaitForAsync(poison, TimeSpan.FromSeconds(15));
+        await fixture.Watch.WaitForAsync(poison, BadInputSettings.Deadline(TimeSpan.FromSeconds(15)));
         await fixture.AssertAValidInvalidationStillEvictsAsync();
 
         await fixture.Watch.AssertEachDeadLetteredOnceWithAReasonAsync(poison);

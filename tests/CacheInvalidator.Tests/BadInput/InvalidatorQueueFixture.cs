@@ -17,7 +17,7 @@ namespace CacheInvalidator.Tests.BadInput;
 /// </summary>
 public class InvalidatorQueueFixture : ServiceFixture
 {
-    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan Deadline = BadInputSettings.Deadline(TimeSpan.FromSeconds(30));
 
     /// <summary>Everything the invalidator's queue consumes, and what it must refuse, as poison is generated from it.</summary>
     public static readonly QueueContract Contract = new(

@@ -23,6 +23,12 @@ public static class BadInputSettings
 
     public static int Seed { get; } = Read(SeedVariable, DefaultSeed, int.MinValue);
 
+    /// <summary>
+    /// A deadline for work that grows with the case count: <paramref name="shortMode"/> (what the default count needs,
+    /// with room) plus 100 ms per case. A fixed deadline would turn the long mode's volume into false failures.
+    /// </summary>
+    public static TimeSpan Deadline(TimeSpan shortMode) => shortMode + TimeSpan.FromMilliseconds(100.0 * Cases);
+
     /// <summary>What to export to replay a run with these cases.</summary>
     public static string Reproduce => $"{SeedVariable}={Seed} {CasesVariable}={Cases}";
 

@@ -99,10 +99,14 @@ public static class PoisonMessages
     /// <summary>Cases per kind for one queue: the configured count spread over the kinds, at least one of each.</summary>
     public static int PerKind(QueueContract queue) => Math.Max(1, (BadInputSettings.Cases + queue.Kinds.Count - 1) / queue.Kinds.Count);
 
+    /// <summary>Huge bodies per queue at most: each is megabytes, and more of them test volume, not variety.</summary>
+    public const int MaxHugeBodies = 8;
+
     public static IReadOnlyList<PoisonMessage> For(QueueContract queue, PoisonKind kind, string runMarker)
     {
         var messages = new List<PoisonMessage>();
-        for (var i = 0; i < PerKind(queue); i++)
+        var count = kind == PoisonKind.HugeBody ? Math.Min(PerKind(queue), MaxHugeBodies) : PerKind(queue);
+        for (var i = 0; i < count; i++)
         {
             var g = BadInputGenerator.For($"{queue.Name}/{kind}", i);
             var (body, contentType, withId, note) = Make(queue, kind, g);
