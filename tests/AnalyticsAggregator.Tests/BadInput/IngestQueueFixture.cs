@@ -19,23 +19,19 @@ public class IngestQueueFixture : ServiceFixture
     public static readonly QueueContract Contract = new(
         "analytics-aggregator",
         [
-            Catalog("ProductCreated", ("productId", FieldKind.Long), ("sku", FieldKind.Text), ("categoryId", FieldKind.Long), ("price", FieldKind.Decimal),
-                ("currency", FieldKind.Text), ("status", FieldKind.Text), ("version", FieldKind.Int), ("occurredAt", FieldKind.Time)),
-            Catalog("ProductUpdated", ("productId", FieldKind.Long), ("categoryId", FieldKind.Long), ("previousCategoryId", FieldKind.Long),
-                ("status", FieldKind.Text), ("version", FieldKind.Int), ("occurredAt", FieldKind.Time)),
-            Catalog("ProductDeleted", ("productId", FieldKind.Long), ("categoryId", FieldKind.Long), ("version", FieldKind.Int), ("occurredAt", FieldKind.Time)),
-            Catalog("ProductPriceChanged", ("productId", FieldKind.Long), ("categoryId", FieldKind.Long), ("previousPrice", FieldKind.Decimal),
-                ("price", FieldKind.Decimal), ("currency", FieldKind.Text), ("version", FieldKind.Int), ("occurredAt", FieldKind.Time)),
+            CatalogMessageContracts.ProductCreated,
+            CatalogMessageContracts.ProductUpdated,
+            CatalogMessageContracts.ProductDeleted,
+            CatalogMessageContracts.ProductPriceChanged,
             Viewed,
-            Catalog("CategoryChanged", ("categoryId", FieldKind.Long), ("slug", FieldKind.Text), ("version", FieldKind.Int), ("occurredAt", FieldKind.Time)),
+            CatalogMessageContracts.CategoryChanged,
         ],
         ["urn:message:Platform.Contracts.Analytics:AnalyticsRollupCompleted", "urn:message:Platform.Contracts.Caching:CacheInvalidationRequested"])
     {
         InvalidValues = g => (Viewed.Urn, PoisonMessages.ValidMessage(Viewed, g), false),
     };
 
-    private static MessageContract Viewed =>
-        Catalog("ProductViewed", ("productId", FieldKind.Long), ("categoryId", FieldKind.Long), ("occurredAt", FieldKind.Time));
+    private static MessageContract Viewed => CatalogMessageContracts.ProductViewed;
 
     private ServiceHost<Program>? _host;
 
@@ -131,7 +127,6 @@ public class IngestQueueFixture : ServiceFixture
         await base.DisposeAsync();
     }
 
-    private static MessageContract Catalog(string type, params (string, FieldKind)[] fields) => new($"urn:message:Platform.Contracts.Catalog:{type}", fields);
 }
 
 /// <summary>The same, with batches held open for a second, so poison and valid events share a batch.</summary>

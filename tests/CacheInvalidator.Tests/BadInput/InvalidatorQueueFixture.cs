@@ -23,14 +23,11 @@ public class InvalidatorQueueFixture : ServiceFixture
     public static readonly QueueContract Contract = new(
         "cache-invalidator",
         [
-            Catalog("ProductCreated", ("productId", FieldKind.Long), ("sku", FieldKind.Text), ("categoryId", FieldKind.Long), ("price", FieldKind.Decimal),
-                ("currency", FieldKind.Text), ("status", FieldKind.Text), ("version", FieldKind.Int), ("occurredAt", FieldKind.Time)),
-            Catalog("ProductUpdated", ("productId", FieldKind.Long), ("categoryId", FieldKind.Long), ("previousCategoryId", FieldKind.Long),
-                ("status", FieldKind.Text), ("version", FieldKind.Int), ("occurredAt", FieldKind.Time)),
-            Catalog("ProductDeleted", ("productId", FieldKind.Long), ("categoryId", FieldKind.Long), ("version", FieldKind.Int), ("occurredAt", FieldKind.Time)),
-            Catalog("ProductPriceChanged", ("productId", FieldKind.Long), ("categoryId", FieldKind.Long), ("previousPrice", FieldKind.Decimal),
-                ("price", FieldKind.Decimal), ("currency", FieldKind.Text), ("version", FieldKind.Int), ("occurredAt", FieldKind.Time)),
-            Catalog("CategoryChanged", ("categoryId", FieldKind.Long), ("slug", FieldKind.Text), ("version", FieldKind.Int), ("occurredAt", FieldKind.Time)),
+            CatalogMessageContracts.ProductCreated,
+            CatalogMessageContracts.ProductUpdated,
+            CatalogMessageContracts.ProductDeleted,
+            CatalogMessageContracts.ProductPriceChanged,
+            CatalogMessageContracts.CategoryChanged,
             new("urn:message:Platform.Contracts.Analytics:AnalyticsRollupCompleted",
                 [("categoryIds", FieldKind.LongList), ("days", FieldKind.DateList), ("watermark", FieldKind.Long), ("completedAt", FieldKind.Time)]),
             Invalidation,
@@ -136,7 +133,6 @@ public class InvalidatorQueueFixture : ServiceFixture
         await base.DisposeAsync();
     }
 
-    private static MessageContract Catalog(string type, params (string, FieldKind)[] fields) => new($"urn:message:Platform.Contracts.Catalog:{type}", fields);
 
     /// <summary>Well-typed invalidation requests the invalidator must refuse: names too long, odd characters, too many, none, no source.</summary>
     private static (string Urn, string MessageJson, bool WithMessageId) BadInvalidationRequest(BadInputGenerator g)
