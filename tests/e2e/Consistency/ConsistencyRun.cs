@@ -135,10 +135,12 @@ internal sealed class ConsistencyRun(ConsistencyCluster cluster, CheckerSettings
     private async Task<(bool Converged, double Ms)> ConvergeAsync(HotSet hot)
     {
         var started = _history.NowMs;
-        var truth = await hot.VersionsInDatabaseAsync(cluster);
         var converged = await WithinAsync(
             async () =>
             {
+                // Read the truth each time: a write the workload gave up on when it stopped (its request cancelled
+                // client-side) can still commit on the server a moment later.
+                var truth = await hot.VersionsInDatabaseAsync(cluster);
                 foreach (var node in cluster.CatalogNodes)
                 {
                     if (!await hot.ServesAsync(node, truth))
@@ -150,6 +152,19 @@ internal sealed class ConsistencyRun(ConsistencyCluster cluster, CheckerSettings
                 return true;
             },
             ConvergenceDeadline);
+        if (!converged)
+        {
+            // What each node still serves differently from the database: the evidence for whoever debugs it.
+            var truth = await hot.VersionsInDatabaseAsync(cluster);
+            foreach (var node in cluster.CatalogNodes)
+            {
+                foreach (var difference in await hot.DifferencesAsync(node, truth))
+                {
+                    output.WriteLine($"not converged: {node.Name} {difference}");
+                }
+            }
+        }
+
         return (converged, _history.NowMs - started);
     }
 

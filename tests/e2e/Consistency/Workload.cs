@@ -205,6 +205,40 @@ internal sealed class HotSet
         return (int)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>Where <paramref name="node"/> serves a hot product at another version than <paramref name="versions"/>, as text.</summary>
+    public async Task<List<string>> DifferencesAsync(ServiceProcess node, IReadOnlyDictionary<long, int> versions)
+    {
+        var differences = new List<string>();
+        try
+        {
+            foreach (var (id, version) in versions)
+            {
+                using var response = await node.Client.GetAsync(new Uri($"/api/products/{id}", UriKind.Relative));
+                var item = await response.Content.ReadFromJsonAsync<JsonElement>();
+                if (item.GetProperty("version").GetInt32() != version)
+                {
+                    differences.Add($"item {id}: v{item.GetProperty("version").GetInt32()} served, v{version} committed (ETag {response.Headers.ETag})");
+                }
+            }
+
+            var page = await node.Client.GetFromJsonAsync<JsonElement>(new Uri($"/api/products?category={CategoryId}&sort=name&limit=100", UriKind.Relative));
+            foreach (var p in page.GetProperty("items").EnumerateArray().Where(p => Contains(p.GetProperty("id").GetInt64())))
+            {
+                var (id, seen) = (p.GetProperty("id").GetInt64(), p.GetProperty("version").GetInt32());
+                if (versions.TryGetValue(id, out var version) && seen != version)
+                {
+                    differences.Add($"list of category {CategoryId}: product {id} v{seen} served, v{version} committed");
+                }
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or OperationCanceledException)
+        {
+            differences.Add($"cannot read: {e.Message}");
+        }
+
+        return differences;
+    }
+
     /// <summary>True when <paramref name="node"/> serves every hot product, as an item and in the category list, at <paramref name="versions"/>.</summary>
     public async Task<bool> ServesAsync(ServiceProcess node, IReadOnlyDictionary<long, int> versions)
     {
