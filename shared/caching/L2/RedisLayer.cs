@@ -21,8 +21,10 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
 {
     private readonly string _prefix = options.KeyPrefix;
 
-    // Each node proposes its own epoch; the first script to run on an empty Redis makes it the epoch.
-    private readonly RedisValue _epochCandidate = Guid.NewGuid().ToString("N");
+    // Every call proposes a new epoch; the first script to run on an empty Redis makes it the epoch. Never a value
+    // fixed per node: after Redis lost its data, the node that made the old epoch could propose the same one again,
+    // no node would see the loss, and the restarted sequence (≤ what nodes applied) would be ignored as old news.
+    private static RedisValue EpochCandidate => Guid.NewGuid().ToString("N");
 
     public IConnectionMultiplexer Connection => redis;
 
@@ -38,7 +40,7 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
 
     public async Task<L2Read> ReadAsync(string key)
     {
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Read, [DataKey(key)], [_prefix, _epochCandidate]))!;
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Read, [DataKey(key)], [_prefix, EpochCandidate]))!;
         var seq = (long)result[1];
         var epoch = (string)result[2]!;
         if ((long)result[0] == 0)
@@ -63,7 +65,7 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
     {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Write, [DataKey(key)],
         [
-            _prefix, _epochCandidate, key, startSeq, epoch, (long)Math.Max(1, ttl.TotalMilliseconds), payload,
+            _prefix, EpochCandidate, key, startSeq, epoch, (long)Math.Max(1, ttl.TotalMilliseconds), payload,
             freshUntilUnixMs, failSafeUntilUnixMs, etag, string.Join('\n', tags), conditional ? "1" : "0",
         ]))!;
         var outcome = (long)result[0] switch
@@ -85,7 +87,7 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
         };
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Invalidate, [],
         [
-            _prefix, _epochCandidate, op, name, nodeId, options.StreamMaxLength,
+            _prefix, EpochCandidate, op, name, nodeId, options.StreamMaxLength,
             (long)options.InvalidationMemory.TotalMilliseconds, (long)options.TagVersionRetention.TotalMilliseconds, nowUnixMs,
         ]))!;
         return ((long)result[0], (string)result[1]!);
@@ -93,14 +95,14 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
 
     public async Task<(string Epoch, long Seq)> HelloAsync()
     {
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Hello, [], [_prefix, _epochCandidate]))!;
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Hello, [], [_prefix, EpochCandidate]))!;
         return ((string)result[0]!, (long)result[1]);
     }
 
     /// <summary>Stream entries from <paramref name="fromSeq"/> on (at most <paramref name="max"/>), with the current epoch and sequence.</summary>
     public async Task<(string Epoch, long Seq, List<InvalidationMessage> Entries)> ReplayAsync(long fromSeq, int max)
     {
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Replay, [], [_prefix, _epochCandidate, fromSeq, max]))!;
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Replay, [], [_prefix, EpochCandidate, fromSeq, max]))!;
         var epoch = (string)result[0]!;
         var entries = new List<InvalidationMessage>();
         foreach (RedisResult[] item in (RedisResult[])result[2]!)

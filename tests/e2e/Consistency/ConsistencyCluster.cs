@@ -107,6 +107,27 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
         return true;
     }
 
+    /// <summary>Each service's readiness answer, as text (name, status code, body).</summary>
+    public async Task<List<string>> ReadinessAsync()
+    {
+        var lines = new List<string>();
+        foreach (var service in Services)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                using var response = await service.Client.GetAsync(new Uri("/health/ready", UriKind.Relative), timeout.Token);
+                lines.Add($"{service.Name} {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(timeout.Token)}");
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+            {
+                lines.Add($"{service.Name} unreachable: {e.Message}");
+            }
+        }
+
+        return lines;
+    }
+
     /// <summary>Messages in the invalidator's queues on the checker's broker: queue name to ready + unacknowledged.</summary>
     public async Task<Dictionary<string, long>> InvalidatorQueueDepthsAsync()
     {

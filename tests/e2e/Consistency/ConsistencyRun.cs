@@ -120,6 +120,14 @@ internal sealed class ConsistencyRun(ConsistencyCluster cluster, CheckerSettings
         {
             fault.HealthyMs = _history.NowMs;
         }
+        else
+        {
+            // The evidence: what each service's readiness says it is still waiting for.
+            foreach (var line in await cluster.ReadinessAsync())
+            {
+                output.WriteLine($"not healthy after {name}: {line}");
+            }
+        }
 
         output.WriteLine($"{fault.InjectedMs / 1000,7:0.0} s  {name}: down {((fault.RecoveredMs ?? _history.NowMs) - fault.InjectedMs) / 1000:0.0} s, all healthy after {((fault.HealthyMs ?? double.NaN) - fault.InjectedMs) / 1000:0.0} s {fault.Detail}");
     }
