@@ -11,7 +11,9 @@ namespace Platform.EndToEnd.Tests.Consistency;
 internal sealed class ConsistencyRun(ConsistencyCluster cluster, CheckerSettings settings, ITestOutputHelper output)
 {
     private const int HotProducts = 8;
-    private static readonly TimeSpan RecoveryDeadline = TimeSpan.FromSeconds(90);
+    // Generous: under a loaded machine a service has once needed longer than 90 s to report Healthy after a RabbitMQ
+    // restart (cause not yet known; the readiness bodies are printed when it happens again).
+    private static readonly TimeSpan RecoveryDeadline = TimeSpan.FromSeconds(150);
     private static readonly TimeSpan ConvergenceDeadline = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan DrainDeadline = TimeSpan.FromSeconds(60);
 
