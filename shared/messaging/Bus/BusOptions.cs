@@ -21,4 +21,11 @@ public sealed class BusOptions
     /// <summary>Seconds to wait for the bus to connect at start before readiness reports it unhealthy (the bus keeps retrying).</summary>
     [Range(1, 600)]
     public int StartTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// How long the bus may stay unhealthy while RabbitMQ answers before <see cref="BusWatchdog"/> stops the process for
+    /// its supervisor to restart. 0 (default) turns the watchdog off.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan StuckEndpointTimeout { get; set; } = TimeSpan.Zero;
 }

@@ -118,7 +118,17 @@ internal sealed class ConsistencyRun(ConsistencyCluster cluster, CheckerSettings
             fault.Detail = $"{fault.Detail} FAILED: {e.GetType().Name}: {e.Message}".Trim();
         }
 
-        if (await WithinAsync(cluster.AllHealthyAsync, RecoveryDeadline))
+        if (await WithinAsync(
+                async () =>
+                {
+                    foreach (var restarted in await cluster.SuperviseAsync())
+                    {
+                        fault.Detail = $"{fault.Detail} (supervisor restarted {restarted}: it stopped itself)".Trim();
+                    }
+
+                    return await cluster.AllHealthyAsync();
+                },
+                RecoveryDeadline))
         {
             fault.HealthyMs = _history.NowMs;
         }
