@@ -18,8 +18,6 @@ public sealed class IngestTopology(IOptions<AnalyticsOptions> options, IOptions<
     private static readonly Type[] Events =
         [typeof(ProductCreated), typeof(ProductUpdated), typeof(ProductDeleted), typeof(ProductPriceChanged), typeof(ProductViewed), typeof(CategoryChanged)];
 
-    private readonly string _prefix = bus.Value.EntityPrefix;
-
     public string Queue => Prefixed(options.Value.QueueName);
 
     public string ErrorQueue => Queue + "_error";
@@ -71,5 +69,5 @@ public sealed class IngestTopology(IOptions<AnalyticsOptions> options, IOptions<
     private Dictionary<string, object?>? QueueArguments() =>
         options.Value.QuorumQueue ? new Dictionary<string, object?> { ["x-queue-type"] = "quorum" } : null;
 
-    private string Prefixed(string name) => _prefix.Length == 0 ? name : $"{_prefix}-{name}";
+    private string Prefixed(string name) => bus.Value.Prefixed(name);
 }

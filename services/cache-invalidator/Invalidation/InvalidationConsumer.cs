@@ -47,22 +47,7 @@ public sealed class InvalidationConsumer(ITwoLevelCache cache, InvalidationMetri
     private async Task ApplyAsync<T>(ConsumeContext<T> context, InvalidationPlan plan)
         where T : class
     {
-        // The invalidations are independent: issued together they share Redis round trips (one pipelined write)
-        // instead of paying one each, which is most of an event's time in this service. Any failure fails the message.
-        var ct = context.CancellationToken;
-        var pending = new Task[plan.Keys.Count + plan.Tags.Count];
-        var n = 0;
-        foreach (var key in plan.Keys)
-        {
-            pending[n++] = cache.RemoveAsync(key, ct).AsTask();
-        }
-
-        foreach (var tag in plan.Tags)
-        {
-            pending[n++] = cache.RemoveByTagAsync(tag, ct).AsTask();
-        }
-
-        await Task.WhenAll(pending);
+        await cache.InvalidateAsync(plan.Keys, plan.Tags, context.CancellationToken);
 
         metrics.Applied(typeof(T).Name, plan, context.SentTime is { } sent ? time.GetUtcNow().UtcDateTime - sent : null);
     }
@@ -76,8 +61,7 @@ public sealed class InvalidationConsumerDefinition : ConsumerDefinition<Invalida
     public InvalidationConsumerDefinition(IOptions<InvalidatorOptions> options, IOptions<BusOptions> bus)
     {
         _options = options.Value;
-        var prefix = bus.Value.EntityPrefix;
-        EndpointName = prefix.Length == 0 ? _options.QueueName : $"{prefix}-{_options.QueueName}";
+        EndpointName = bus.Value.Prefixed(_options.QueueName);
         ConcurrentMessageLimit = _options.ConcurrencyLimit;
     }
 

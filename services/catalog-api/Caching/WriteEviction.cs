@@ -23,18 +23,7 @@ public sealed partial class WriteEviction(ITwoLevelCache cache, IOptions<Catalog
             return;
         }
 
-        var pending = new List<Task>(plan.Keys.Count + plan.Tags.Count);
-        foreach (var key in plan.Keys)
-        {
-            pending.Add(cache.RemoveAsync(key).AsTask());
-        }
-
-        foreach (var tag in plan.Tags)
-        {
-            pending.Add(cache.RemoveByTagAsync(tag).AsTask());
-        }
-
-        var all = Task.WhenAll(pending);
+        var all = cache.InvalidateAsync(plan.Keys, plan.Tags);
         try
         {
             // Not the request's token: a client that hangs up after the commit must not cut the eviction short.
@@ -45,7 +34,7 @@ public sealed partial class WriteEviction(ITwoLevelCache cache, IOptions<Catalog
             LogSlow(logger, _options.EvictOnWriteTimeout.TotalMilliseconds);
             _ = all.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
         }
-        catch (Exception e) when (e is CacheUnavailableException || all.IsFaulted)
+        catch (Exception e) when (all.IsFaulted)
         {
             LogFailed(logger, e.Message);
         }

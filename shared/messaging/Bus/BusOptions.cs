@@ -28,4 +28,7 @@ public sealed class BusOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan StuckEndpointTimeout { get; set; } = TimeSpan.Zero;
+
+    /// <summary>A queue or exchange name as declared on the broker: <see cref="EntityPrefix"/>, a dash, the name.</summary>
+    public string Prefixed(string name) => EntityPrefix.Length == 0 ? name : $"{EntityPrefix}-{name}";
 }

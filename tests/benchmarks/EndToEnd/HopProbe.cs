@@ -23,6 +23,7 @@ internal sealed class HopProbe : IAsyncDisposable
     private readonly TaskCompletionSource<string> _invalidatorNode = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _broker;
     private long _backplane;
+    private TaskCompletionSource _bothSeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private HopProbe(IConnection rabbit, IChannel channel, ConnectionMultiplexer redis, long productId)
     {
@@ -49,6 +50,7 @@ internal sealed class HopProbe : IAsyncDisposable
         consumer.ReceivedAsync += (_, _) =>
         {
             Interlocked.CompareExchange(ref probe._broker, Stopwatch.GetTimestamp(), 0);
+            probe.SignalIfBothSeen();
             return Task.CompletedTask;
         };
         await channel.BasicConsumeAsync(queue.QueueName, autoAck: true, consumer);
@@ -64,16 +66,20 @@ internal sealed class HopProbe : IAsyncDisposable
     {
         Interlocked.Exchange(ref _broker, 0);
         Interlocked.Exchange(ref _backplane, 0);
+        Volatile.Write(ref _bothSeen, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
     }
 
     /// <summary>Records this write's hops, waiting (bounded) for those that have not come yet.</summary>
     public async Task RecordAsync(long committed)
     {
-        // The probe's own queue may be served after the invalidator's: wait for both, not just the later hop.
-        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 5;
-        while ((Interlocked.Read(ref _backplane) == 0 || Interlocked.Read(ref _broker) == 0) && Stopwatch.GetTimestamp() < deadline)
+        // The probe's own queue may be served after the invalidator's: wait for both hops (bounded), not just the later one.
+        try
         {
-            await Task.Delay(1);
+            await Volatile.Read(ref _bothSeen).Task.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+            // A hop not seen is recorded as such (NaN) and reported.
         }
 
         Broker.Add(Elapsed(committed, Interlocked.Read(ref _broker)));
@@ -85,6 +91,14 @@ internal sealed class HopProbe : IAsyncDisposable
         await _channel.CloseAsync();
         await _rabbit.CloseAsync();
         await _redis.CloseAsync();
+    }
+
+    private void SignalIfBothSeen()
+    {
+        if (Interlocked.Read(ref _broker) != 0 && Interlocked.Read(ref _backplane) != 0)
+        {
+            Volatile.Read(ref _bothSeen).TrySetResult();
+        }
     }
 
     private static double Elapsed(long from, long to) => to == 0 ? double.NaN : Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
@@ -106,6 +120,7 @@ internal sealed class HopProbe : IAsyncDisposable
         else if (parts[5] == _productKey && _invalidatorNode.Task.IsCompletedSuccessfully && parts[2] == _invalidatorNode.Task.Result)
         {
             Interlocked.CompareExchange(ref _backplane, at, 0);
+            SignalIfBothSeen();
         }
     }
 }
