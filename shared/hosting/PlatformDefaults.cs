@@ -41,8 +41,7 @@ public static class PlatformDefaults
         // answers with the field and the reason instead of a bare 400.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddHealthChecks();
-        builder.Services.AddPrometheusMetrics();
-        PlatformTelemetry.AddOpenTelemetry(builder.Services, builder.Configuration, serviceName);
+        builder.AddPlatformTelemetry(serviceName);
         return builder;
     }
 

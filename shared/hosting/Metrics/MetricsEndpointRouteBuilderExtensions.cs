@@ -1,50 +1,33 @@
-using System.Globalization;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using OpenTelemetry.Metrics;
+using Platform.Hosting.Telemetry;
 
 namespace Platform.Hosting.Metrics;
 
-/// <summary>Maps the Prometheus scrape endpoint.</summary>
+/// <summary>Maps the Prometheus scrape endpoint of OpenTelemetry's Prometheus exporter.</summary>
 public static class MetricsEndpointRouteBuilderExtensions
 {
-    /// <summary>Content type of the text exposition format 0.0.4.</summary>
-    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
-
     /// <summary>
-    /// <c>GET <paramref name="pattern"/></c> answers with everything collected so far. Left out of the API
-    /// description and of the HTTP server metrics (scrapes would otherwise dominate them); authorization and
-    /// rate limiting are the caller's choice on the returned builder.
+    /// <c>GET <paramref name="pattern"/></c> answers with everything collected so far, in the Prometheus text format
+    /// (or OpenMetrics when the scraper asks for it). Open like the health endpoints, left out of the API description
+    /// and of the HTTP server metrics (scrapes would otherwise dominate them); authorization and rate limiting are the
+    /// caller's choice on the returned builder.
     /// </summary>
-    /// <exception cref="InvalidOperationException"><see cref="MetricsServiceCollectionExtensions.AddPrometheusMetrics"/> was not called.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="PlatformTelemetry.AddPlatformTelemetry"/> was not called.</exception>
     public static IEndpointConventionBuilder MapPrometheusMetrics(this IEndpointRouteBuilder endpoints, string pattern = "/metrics")
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentException.ThrowIfNullOrEmpty(pattern);
 
-        // Resolved here so a missing registration fails at startup rather than on the first scrape.
-        var exporter = endpoints.ServiceProvider.GetService<PrometheusExporter>()
+        // Checked here so a missing registration fails at startup with the fix, not on the first scrape.
+        _ = endpoints.ServiceProvider.GetService<MeterProvider>()
             ?? throw new InvalidOperationException(
-                $"{nameof(PrometheusExporter)} is not registered: call services.{nameof(MetricsServiceCollectionExtensions.AddPrometheusMetrics)}() first.");
+                $"No OpenTelemetry MeterProvider is registered: call builder.{nameof(PlatformTelemetry.AddPlatformTelemetry)}() first.");
 
-        return endpoints.MapGet(pattern, context => WriteAsync(context, exporter))
+        return endpoints.MapPrometheusScrapingEndpoint(pattern)
             .ExcludeFromDescription()
             .DisableHttpMetrics();
-    }
-
-    private static async Task WriteAsync(HttpContext context, PrometheusExporter exporter)
-    {
-        // Rendered to memory first: the exporter holds its collection lock while writing, never while a slow client reads.
-        string body;
-        using (var writer = new StringWriter(CultureInfo.InvariantCulture))
-        {
-            exporter.WriteTo(writer);
-            body = writer.ToString();
-        }
-
-        context.Response.ContentType = ContentType;
-        context.Response.Headers.CacheControl = "no-store";
-        await context.Response.WriteAsync(body, Encoding.UTF8, context.RequestAborted);
     }
 }

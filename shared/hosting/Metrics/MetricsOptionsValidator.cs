@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace Platform.Hosting.Metrics;
 
-/// <summary>Checks the meter list, which data annotations cannot express, naming the failing key.</summary>
+/// <summary>Checks the meter list, which data annotations cannot express, and the series bound, naming the failing key.</summary>
 internal sealed class MetricsOptionsValidator : IValidateOptions<MetricsOptions>
 {
     public ValidateOptionsResult Validate(string? name, MetricsOptions options)

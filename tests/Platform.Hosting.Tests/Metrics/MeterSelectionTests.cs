@@ -1,30 +1,29 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Options;
-using Platform.Hosting.Metrics;
 
 namespace Platform.Hosting.Tests.Metrics;
 
+/// <summary>Metrics:Meters decides which meters besides the instrumentation packages' reach /metrics.</summary>
 public sealed class MeterSelectionTests
 {
     [Fact]
-    public void UnmatchedMeterIsNotExported()
+    public async Task UnlistedMeterIsNotExported()
     {
-        using var harness = ExporterHarness.Start();
-        using var other = new Meter(ExporterHarness.UniqueMeterName());
+        await using var host = await MetricsHost.StartAsync();
+        using var other = new Meter(MetricsHost.UniqueMeterName());
         other.CreateCounter<int>("unmatched.events").Add(1);
-        harness.Meter.CreateCounter<int>("matched.events").Add(1);
+        host.Meter.CreateCounter<int>("matched.events").Add(1);
 
-        var scrape = harness.Scrape();
+        var scrape = await host.ScrapeAsync();
 
-        Assert.Equal("1", scrape.Value("matched_events_total"));
+        Assert.Equal("1", scrape.Value("matched_events_total{}"));
         Assert.DoesNotContain(scrape.Lines, l => l.Contains("unmatched", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void PrefixWildcardMatchesMetersStartingWithThePrefix()
+    public async Task PrefixWildcardMatchesMetersStartingWithThePrefix()
     {
-        var prefix = ExporterHarness.UniqueMeterName();
-        using var harness = ExporterHarness.Start((options, _) => options.Meters = [prefix + ".*"]);
+        var prefix = MetricsHost.UniqueMeterName();
+        await using var host = await MetricsHost.StartAsync(new() { ["Metrics:Meters:0"] = prefix + ".*" });
         using var caching = new Meter(prefix + ".Caching");
         using var outbox = new Meter(prefix + ".Outbox");
         using var bare = new Meter(prefix);
@@ -33,116 +32,34 @@ public sealed class MeterSelectionTests
         outbox.CreateCounter<int>("outbox.relayed").Add(2);
         bare.CreateCounter<int>("bare.events").Add(3);
 
-        var scrape = harness.Scrape();
-        Assert.Equal("1", scrape.Value("cache_hits_total"));
-        Assert.Equal("2", scrape.Value("outbox_relayed_total"));
+        var scrape = await host.ScrapeAsync();
+        Assert.Equal("1", scrape.Value("cache_hits_total{}"));
+        Assert.Equal("2", scrape.Value("outbox_relayed_total{}"));
         Assert.Empty(scrape.Family("bare_events_total"));
     }
 
     [Fact]
-    public void MeterNamesMatchIgnoringCase()
+    public async Task MeterNamesMatchIgnoringCase()
     {
-        using var harness = ExporterHarness.Start((options, name) => options.Meters = [name.ToUpperInvariant()]);
+        var name = MetricsHost.UniqueMeterName();
+        await using var host = await MetricsHost.StartAsync(new() { ["Metrics:Meters:0"] = name.ToUpperInvariant() });
+        using var meter = new Meter(name);
 
-        harness.Meter.CreateCounter<int>("cased").Add(1);
+        meter.CreateCounter<int>("cased").Add(1);
 
-        Assert.Equal("1", harness.Scrape().Value("cased_total"));
+        Assert.Equal("1", (await host.ScrapeAsync()).Value("cased_total{}"));
     }
 
     [Fact]
-    public void InstrumentsCreatedBeforeAndAfterStartAreBothExported()
+    public async Task InstrumentsOfSameNamedMetersShareOneSeries()
     {
-        var meterName = ExporterHarness.UniqueMeterName();
-        using var meter = new Meter(meterName);
-        var early = meter.CreateCounter<int>("early");
-        using var exporter = new PrometheusExporter(Options.Create(new MetricsOptions { Meters = [meterName] }));
+        await using var host = await MetricsHost.StartAsync();
+        // What IMeterFactory does when two service providers (two nodes hosted in one test process) live in one process.
+        using var second = new Meter(host.Meter.Name);
 
-        early.Add(1);
-        exporter.Start();
-        early.Add(2);
-        meter.CreateCounter<int>("late").Add(3);
-
-        // Nothing is recorded before Start: the 1 is not part of the total.
-        var scrape = Exposition.Of(exporter);
-        Assert.Equal("2", scrape.Value("early_total"));
-        Assert.Equal("3", scrape.Value("late_total"));
-    }
-
-    [Fact]
-    public void DisposedMeterStopsBeingExported()
-    {
-        using var harness = ExporterHarness.Start();
-        var counter = harness.Meter.CreateCounter<int>("short.lived");
-        counter.Add(1);
-        Assert.Equal("1", harness.Scrape().Value("short_lived_total"));
-
-        harness.Meter.Dispose();
-        counter.Add(1);
-
-        Assert.Empty(harness.Scrape().Family("short_lived_total"));
-    }
-
-    [Fact]
-    public void InstrumentsOfSameNamedMetersShareOneSeries()
-    {
-        using var harness = ExporterHarness.Start();
-        // What IMeterFactory does when two service providers live in one process.
-        using var second = new Meter(harness.MeterName);
-
-        harness.Meter.CreateCounter<int>("shared").Add(1);
+        host.Meter.CreateCounter<int>("shared").Add(1);
         second.CreateCounter<int>("shared").Add(2);
 
-        Assert.Equal(["# TYPE shared_total counter", "shared_total 3"], harness.Scrape().Family("shared_total"));
-    }
-
-    [Fact]
-    public void InstrumentStopsBeingExportedOnlyWhenItsLastMeterIsDisposed()
-    {
-        using var harness = ExporterHarness.Start();
-        using var second = new Meter(harness.MeterName);
-        harness.Meter.CreateCounter<int>("shared").Add(1);
-        var survivor = second.CreateCounter<int>("shared");
-
-        harness.Meter.Dispose();
-        survivor.Add(2);
-
-        Assert.Equal("3", harness.Scrape().Value("shared_total"));
-    }
-
-    [Fact]
-    public void SameMetricNameFromDifferentMetersIsOneFamilyLabelledByMeter()
-    {
-        var prefix = ExporterHarness.UniqueMeterName();
-        using var harness = ExporterHarness.Start((options, _) => options.Meters = [prefix + "*"]);
-        using var a = new Meter(prefix + ".A");
-        using var b = new Meter(prefix + ".B");
-
-        a.CreateCounter<int>("jobs.done", unit: null, description: "Jobs done.").Add(1);
-        b.CreateCounter<int>("jobs-done").Add(2);
-
-        Assert.Equal(
-            [
-                "# HELP jobs_done_total Jobs done.",
-                "# TYPE jobs_done_total counter",
-                $"jobs_done_total{{otel_scope_name=\"{prefix}.A\"}} 1",
-                $"jobs_done_total{{otel_scope_name=\"{prefix}.B\"}} 2",
-            ],
-            harness.Scrape().Family("jobs_done_total"));
-    }
-
-    [Fact]
-    public void SameNameWithDifferentKindsKeepsTheFirstMetersType()
-    {
-        var prefix = ExporterHarness.UniqueMeterName();
-        using var harness = ExporterHarness.Start((options, _) => options.Meters = [prefix + "*"]);
-        using var a = new Meter(prefix + ".A");
-        using var b = new Meter(prefix + ".B");
-
-        a.CreateGauge<int>("level").Record(1);
-        b.CreateHistogram<int>("level").Record(2);
-
-        var scrape = harness.Scrape();
-        Assert.Equal(["# TYPE level gauge", "level 1"], scrape.Family("level"));
-        Assert.DoesNotContain(scrape.Lines, l => l.StartsWith("level_", StringComparison.Ordinal));
+        Assert.Equal(["# TYPE shared_total counter", "shared_total{} 3"], (await host.ScrapeAsync()).Family("shared_total"));
     }
 }

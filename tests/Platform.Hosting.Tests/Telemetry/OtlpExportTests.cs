@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Platform.Testing;
 
 namespace Platform.Hosting.Tests.Telemetry;
@@ -44,13 +46,15 @@ public sealed class OtlpExportTests
     }
 
     [Fact]
-    public async Task WithoutAnEndpointNothingIsExported()
+    public async Task WithoutAnEndpointNothingIsTraced()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.AddPlatformDefaults("quiet-service");
         await using var service = builder.Build();
 
-        Assert.DoesNotContain(service.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>(), s => s.GetType().Name == "TelemetryProviders");
+        // No tracer at all: spans nobody exports would be pure cost. Metrics are still collected, for /metrics.
+        Assert.Null(service.Services.GetService<TracerProvider>());
+        Assert.NotNull(service.Services.GetService<MeterProvider>());
     }
 
     private static async Task<WebApplication> StartAsync(Action<WebApplication> map)
