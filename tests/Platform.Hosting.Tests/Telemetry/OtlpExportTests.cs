@@ -1,9 +1,7 @@
-using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -17,16 +15,10 @@ public sealed class OtlpExportTests
     [Fact]
     public async Task ServiceExportsTracesAndMetricsToTheConfiguredOtlpEndpoint()
     {
-        var received = new ConcurrentBag<string>();
-        await using var collector = await StartAsync(app => app.MapPost("/v1/{signal}", (string signal, HttpRequest request) =>
-        {
-            received.Add(signal + ":" + request.ContentType);
-            return Results.Ok();
-        }));
-
+        await using var collector = await OtlpCollector.StartAsync();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = Address(collector);
+        builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Endpoint.ToString();
         builder.Configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
         builder.AddPlatformDefaults("traced-service");
         var service = builder.Build();
@@ -36,13 +28,22 @@ public sealed class OtlpExportTests
         using (var client = new HttpClient { BaseAddress = new Uri(Address(service)) })
         {
             await client.GetStringAsync(new Uri("/hello", UriKind.Relative));
+            await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         }
 
         // Stopping flushes both providers.
         await service.StopAsync();
         await service.DisposeAsync();
 
-        await Eventually.TrueAsync(() => Task.FromResult(received.Contains("traces:application/x-protobuf") && received.Contains("metrics:application/x-protobuf")), TimeSpan.FromSeconds(15), "traces and metrics at the collector");
+        await Eventually.TrueAsync(
+            () => Task.FromResult(collector.Requests.Any(r => r is { Signal: "traces", ContentType: "application/x-protobuf" })
+                && collector.Requests.Any(r => r is { Signal: "metrics", ContentType: "application/x-protobuf" })),
+            TimeSpan.FromSeconds(15),
+            "traces and metrics at the collector");
+        var spans = collector.Spans;
+        Assert.Contains(spans, s => s is { Service: "traced-service", Scope: "Microsoft.AspNetCore", Name: "GET /hello", Kind: 2 });
+        // Scrapes and probes are not traced: they would bury the requests worth tracing.
+        Assert.DoesNotContain(spans, s => s.Name.Contains("/metrics", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -55,16 +56,6 @@ public sealed class OtlpExportTests
         // No tracer at all: spans nobody exports would be pure cost. Metrics are still collected, for /metrics.
         Assert.Null(service.Services.GetService<TracerProvider>());
         Assert.NotNull(service.Services.GetService<MeterProvider>());
-    }
-
-    private static async Task<WebApplication> StartAsync(Action<WebApplication> map)
-    {
-        var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        map(app);
-        await app.StartAsync();
-        return app;
     }
 
     private static string Address(WebApplication app) =>
