@@ -44,6 +44,8 @@ public static class CachingServiceCollectionExtensions
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
+    // Ours: whether the backplane subscription is up (Degraded, not Unhealthy, while it is not); a Redis PING, the
+    // `redis` check, cannot see that.
     private sealed class CacheHealthCheck(TwoLevelCache cache) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)

@@ -83,7 +83,11 @@ public sealed partial class IngestService(
     private static partial void LogBrokerFailure(ILogger logger, int failures, string reason);
 }
 
-/// <summary>Whether the ingest consumer is attached to its queue; the <c>ingest</c> readiness check.</summary>
+/// <summary>
+/// Whether the ingest consumer is attached to its queue; the <c>ingest</c> readiness check. Ours rather than
+/// AspNetCore.HealthChecks.Rabbitmq, which only opens a channel: a broker that answers says nothing about whether this
+/// consumer is subscribed (it may be backing off after a failed batch, or its queue may be gone).
+/// </summary>
 public sealed class IngestStatus : IHealthCheck
 {
     private volatile string? _queue;

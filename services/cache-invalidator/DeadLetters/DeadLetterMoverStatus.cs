@@ -85,7 +85,9 @@ internal sealed class DeadLetterMoverStatus(TimeProvider time)
 
 /// <summary>
 /// <c>dead-letter-mover</c> readiness entry. Degraded, never unhealthy, while the mover is not consuming: the node
-/// still invalidates caches, and the dead letters wait safely in their queues until it reconnects.
+/// still invalidates caches, and the dead letters wait safely in their queues until it reconnects. Ours rather than
+/// AspNetCore.HealthChecks.Rabbitmq: it reports which error queues are consumed and which do not exist yet, not just
+/// that the broker answers.
 /// </summary>
 internal sealed class DeadLetterMoverHealthCheck(DeadLetterMoverStatus status, IOptions<DeadLetterOptions> options) : IHealthCheck
 {

@@ -11,7 +11,9 @@ public static class BusRegistration
     /// <summary>
     /// Adds MassTransit on RabbitMQ from <c>ConnectionStrings:RabbitMq</c> (an AMQP URI, validated at start) and
     /// <see cref="BusOptions"/>. <paramref name="configure"/> registers consumers. MassTransit's own bus health
-    /// check is tagged <c>ready</c>, so <c>/health/ready</c> covers the broker connection.
+    /// check is tagged <c>ready</c>, so <c>/health/ready</c> covers the broker connection; it checks more than
+    /// AspNetCore.HealthChecks.Rabbitmq would (the bus started and every receive endpoint consuming, on the bus's own
+    /// connection), so that package is not used.
     /// </summary>
     public static IHostApplicationBuilder AddPlatformBus(this IHostApplicationBuilder builder, Action<IBusRegistrationConfigurator>? configure = null)
     {
