@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Platform.Hosting.Connections;
 using Platform.Testing;
 
@@ -47,12 +48,28 @@ public sealed class ReadinessTests
         Assert.Contains(closedPort.ToString(System.Globalization.CultureInfo.InvariantCulture), postgres.GetProperty("description").GetString(), StringComparison.Ordinal);
     }
 
-    private static async Task<WebApplication> StartAsync(string postgres)
+    [Fact]
+    public async Task ACheckThatFailsWithAnExceptionAloneIsDescribedByItsMessage()
+    {
+        await using var app = await StartAsync(TestServers.PostgresAdmin, checks => checks.AddCheck(
+            "silent",
+            () => HealthCheckResult.Unhealthy(exception: new TimeoutException("no answer within 1 s")),
+            tags: [HealthTags.Ready]));
+
+        using var response = await app.GetTestClient().GetAsync(new Uri("/health/ready", UriKind.Relative));
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("no answer within 1 s", body.GetProperty("checks").GetProperty("silent").GetProperty("description").GetString());
+    }
+
+    private static async Task<WebApplication> StartAsync(string postgres, Action<IHealthChecksBuilder>? checks = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
         builder.Configuration["ConnectionStrings:Postgres"] = postgres;
         builder.AddPlatformPostgres();
+        checks?.Invoke(builder.Services.AddHealthChecks());
         var app = builder.Build();
         app.MapPlatformHealth();
         await app.StartAsync();
