@@ -28,7 +28,7 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
 
     public IConnectionMultiplexer Connection => redis;
 
-    public string Channel => _prefix + "bp";
+    public RedisChannel Channel => RedisChannel.Literal(_prefix + "bp");
 
     public bool IsConnected => redis.IsConnected;
 
@@ -105,8 +105,9 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Replay, [], [_prefix, EpochCandidate, fromSeq, max]))!;
         var epoch = (string)result[0]!;
         var entries = new List<InvalidationMessage>();
-        foreach (RedisResult[] item in (RedisResult[])result[2]!)
+        foreach (var raw in (RedisResult[])result[2]!)
         {
+            var item = (RedisResult[])raw!;
             var id = (string)item[0]!;
             var fields = (RedisValue[])item[1]!;
             string op = "", name = "", node = "";
