@@ -65,7 +65,7 @@ internal sealed class CacheCluster : IAsyncDisposable
             configuration.EndPoints.Add("127.0.0.1", proxy.Port);
         }
 
-        configuration.AbortOnConnectFail = false;
+        Platform.Hosting.Connections.RedisConnection.ApplyPlatformDefaults(configuration);
         configuration.ConnectTimeout = 2000;
         configuration.SyncTimeout = 2000;
         configuration.ConnectRetry = 1;

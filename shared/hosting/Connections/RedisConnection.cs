@@ -10,7 +10,9 @@ public static class RedisConnection
 {
     /// <summary>
     /// Adds a singleton <see cref="IConnectionMultiplexer"/> from <c>ConnectionStrings:Redis</c> (validated at start,
-    /// <c>abortConnect=false</c> forced so the service starts while Redis is down and reconnects by itself)
+    /// <c>abortConnect=false</c> forced so the service starts while Redis is down and reconnects by itself;
+    /// <see cref="BacklogPolicy.FailFast"/> so a command made while Redis is unreachable fails at once instead of
+    /// waiting in the client's backlog for the whole timeout — the cache then serves from its other layer or the database)
     /// and a <c>redis</c> readiness check.
     /// </summary>
     public static IHostApplicationBuilder AddPlatformRedis(this IHostApplicationBuilder builder)
@@ -20,11 +22,20 @@ public static class RedisConnection
         builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
         {
             var options = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value.Redis!);
-            options.AbortOnConnectFail = false;
+            ApplyPlatformDefaults(options);
             return ConnectionMultiplexer.Connect(options);
         });
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthTags.Ready]);
         return builder;
+    }
+
+    /// <summary>The client settings every platform connection uses (services, cache nodes in tests, benchmarks).</summary>
+    public static ConfigurationOptions ApplyPlatformDefaults(ConfigurationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.AbortOnConnectFail = false;
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        return options;
     }
 
     internal sealed class Validator : IValidateOptions<ConnectionStringsOptions>
