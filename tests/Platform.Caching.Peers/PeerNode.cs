@@ -142,13 +142,13 @@ public sealed class PeerCluster : IAsyncDisposable
 
     private readonly List<PeerNode> _nodes = [];
 
-    private PeerCluster(PeerKind kind, string redis, int redisPort, Action<CacheOptions>? configure)
+    private PeerCluster(PeerKind kind, string redis, int redisPort, Action<CacheOptions>? configure, string? prefix)
     {
         Kind = kind;
         Redis = redis;
         RedisPort = redisPort;
         Configure = configure;
-        Prefix = TestIsolation.NewPrefix() + (kind == PeerKind.Ours ? "o:" : "f:");
+        Prefix = prefix ?? TestIsolation.NewPrefix() + (kind == PeerKind.Ours ? "o:" : "f:");
     }
 
     public PeerKind Kind { get; }
@@ -167,11 +167,13 @@ public sealed class PeerCluster : IAsyncDisposable
 
     /// <summary>
     /// <paramref name="viaProxy"/> puts node i behind a proxy of its own when it is in the set. <paramref name="configure"/>
-    /// changes our nodes' options (FusionCache's are fixed by <see cref="FusionCacheNode"/>).
+    /// changes our nodes' options (FusionCache's are fixed by <see cref="FusionCacheNode"/>). <paramref name="prefix"/>: a
+    /// new unique one when null.
     /// </summary>
-    public static async Task<PeerCluster> StartAsync(PeerKind kind, string redis, int redisPort, int nodes, int[]? viaProxy = null, Action<CacheOptions>? configure = null)
+    public static async Task<PeerCluster> StartAsync(
+        PeerKind kind, string redis, int redisPort, int nodes, int[]? viaProxy = null, Action<CacheOptions>? configure = null, string? prefix = null)
     {
-        var cluster = new PeerCluster(kind, redis, redisPort, configure);
+        var cluster = new PeerCluster(kind, redis, redisPort, configure, prefix);
         for (var i = 0; i < nodes; i++)
         {
             await cluster.AddNodeAsync(viaProxy?.Contains(i) == true);
@@ -189,9 +191,32 @@ public sealed class PeerCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_nodes.Count > 0)
+        {
+            await DeleteKeysAsync(_nodes[0].Connection);
+        }
+
         foreach (var node in _nodes)
         {
             await node.DisposeAsync();
+        }
+    }
+
+    // Every Redis key of either cache starts with the prefix (ours: KeyPrefix; FusionCache: InstanceName, and its lock
+    // names through CacheKeyPrefix). SCAN, so a shared server is never blocked; a server already gone is fine.
+    private async Task DeleteKeysAsync(IConnectionMultiplexer connection)
+    {
+        try
+        {
+            var server = connection.GetServer(connection.GetEndPoints()[0]);
+            var db = connection.GetDatabase();
+            foreach (var chunk in server.Keys(db.Database, Prefix + "*", pageSize: 1000).Chunk(1000))
+            {
+                await db.KeyDeleteAsync(chunk);
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
         }
     }
 }
