@@ -76,6 +76,15 @@ public class FusionPeerL1Benchmarks // Not sealed: BenchmarkDotNet derives its g
         await _fusion.SetAsync(TaggedKey, _payload, tags: Tags);
         await _fusion.SetAsync(RecordKey, _summary);
         await _fusion.RemoveByTagAsync("category:8");
+        // FusionCache's first hits after a set may still await its tag bookkeeping in L2: warm them up the way a
+        // service's first requests would.
+        for (var i = 0; i < 3; i++)
+        {
+            await _fusion.GetOrSetAsync<byte[]>(PayloadKey, FusionBytes);
+            await _fusion.GetOrSetAsync<byte[]>(TaggedKey, FusionBytes, tags: Tags);
+            await _fusion.GetOrSetAsync<ProductSummary>(RecordKey, FusionRecord);
+        }
+
         if (FusionPayloadHit() != _payload || FusionTaggedHit() != _payload || FusionRecordHit() != _summary
             || OurPayloadHit() != _payload || OurTaggedHit() != _payload || OurRecordHit() != _summary)
         {
@@ -86,22 +95,21 @@ public class FusionPeerL1Benchmarks // Not sealed: BenchmarkDotNet derives its g
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
+        // Keys first: disposing FusionCache disposes the connection its Redis parts were given.
+        if (_oursRedis is not null)
+        {
+            await BenchRedis.DeleteAsync(_oursRedis, _prefix);
+        }
+
         await _ours.DisposeAsync();
         _fusion.Dispose();
-        foreach (var redis in new[] { _oursRedis, _fusionRedis })
-        {
-            if (redis is not null)
-            {
-                await BenchRedis.DeleteAsync(redis, _prefix);
-                await redis.CloseAsync();
-                redis.Dispose();
-            }
-        }
+        _oursRedis?.Dispose();
+        _fusionRedis?.Dispose();
     }
 
     [Benchmark(Baseline = true, Description = "FusionCache GetOrSetAsync<byte[]>")]
     [BenchmarkCategory("byte[] payload")]
-    public byte[] FusionPayloadHit() => Hit(_fusion.GetOrSetAsync<byte[]>(PayloadKey, FusionBytes));
+    public byte[] FusionPayloadHit() => FusionHit(_fusion.GetOrSetAsync<byte[]>(PayloadKey, FusionBytes));
 
     [Benchmark(Description = "ours GetOrSetAsync<byte[]>")]
     [BenchmarkCategory("byte[] payload")]
@@ -109,7 +117,7 @@ public class FusionPeerL1Benchmarks // Not sealed: BenchmarkDotNet derives its g
 
     [Benchmark(Baseline = true, Description = "FusionCache GetOrSetAsync<T> (record)")]
     [BenchmarkCategory("record")]
-    public ProductSummary FusionRecordHit() => Hit(_fusion.GetOrSetAsync<ProductSummary>(RecordKey, FusionRecord));
+    public ProductSummary FusionRecordHit() => FusionHit(_fusion.GetOrSetAsync<ProductSummary>(RecordKey, FusionRecord));
 
     [Benchmark(Description = "ours GetOrSetAsync<T> (record)")]
     [BenchmarkCategory("record")]
@@ -117,13 +125,18 @@ public class FusionPeerL1Benchmarks // Not sealed: BenchmarkDotNet derives its g
 
     [Benchmark(Baseline = true, Description = "FusionCache GetOrSetAsync<byte[]>, 2 tags")]
     [BenchmarkCategory("byte[], 2 tags")]
-    public byte[] FusionTaggedHit() => Hit(_fusion.GetOrSetAsync<byte[]>(TaggedKey, FusionBytes, tags: Tags));
+    public byte[] FusionTaggedHit() => FusionHit(_fusion.GetOrSetAsync<byte[]>(TaggedKey, FusionBytes, tags: Tags));
 
     [Benchmark(Description = "ours GetOrSetAsync<byte[]>, 2 tags")]
     [BenchmarkCategory("byte[], 2 tags")]
     public byte[] OurTaggedHit() => Hit(_ours.GetOrSetAsync(TaggedKey, _payload, OurBytes, tags: Tags));
 
-    // Both caches complete an L1 hit synchronously; one that does not would be measuring something else.
+    // Ours completes an L1 hit synchronously; one that does not would be measuring the miss path.
     private static T Hit<T>(ValueTask<T> hit) =>
         hit.IsCompletedSuccessfully ? hit.Result : throw new InvalidOperationException("not a synchronous L1 hit");
+
+    // FusionCache's hit with Redis configured may complete asynchronously (it can await its tag bookkeeping): whatever
+    // it costs is its cost, so it is awaited rather than refused. The factory throws, so a miss still fails the run.
+    private static T FusionHit<T>(ValueTask<T> hit) =>
+        hit.IsCompletedSuccessfully ? hit.Result : hit.AsTask().GetAwaiter().GetResult();
 }
