@@ -26,6 +26,7 @@ public static class CacheInvalidatorExtensions
         builder.AddPlatformBus(bus => bus.AddConsumer<InvalidationConsumer>(typeof(InvalidationConsumerDefinition)));
         builder.AddDeadLetters();
         builder.AddApiKeyAuthentication(OpsScopes.Admin);
+        builder.AddPlatformRateLimiting();
         return builder;
     }
 
@@ -33,6 +34,7 @@ public static class CacheInvalidatorExtensions
     {
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapDeadLetterOps();
         return app;
     }

@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Text.Json.Serialization;
 using Catalog.Api.Analytics;
 using Catalog.Api.Caching;
 using Catalog.Api.Categories;
@@ -8,6 +7,7 @@ using Catalog.Api.Http;
 using Catalog.Api.Products;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
 using Platform.Caching;
 using Platform.Hosting.Configuration;
@@ -33,17 +33,15 @@ public static class CatalogExtensions
 
         builder.Services.AddValidatedOptions<CatalogOptions>(CatalogOptions.Section);
         builder.Services.TryAddTimeProvider();
-        builder.Services.AddDbContext<CatalogDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.AddDbContext<CatalogDbContext>((sp, options) => options
+            .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())
+            // EF Core logs every failed statement at Error with its stack, the expected ones too (a duplicate sku is a 409).
+            // Failures nobody handles still reach the exception handler, which logs them at Error.
+            .ConfigureWarnings(w => w.Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.SaveChangesFailed, LogLevel.Debug))));
         builder.Services.AddSingleton<CachedJson>();
         builder.Services.AddSingleton<WriteEviction>();
         builder.Services.AddSingleton<CategoryDirectory>();
 
-        // Unknown or mistyped fields are a 400 naming them, not silently dropped.
-        builder.Services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
-            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
-        });
         builder.Services.AddResponseCompression(o =>
         {
             o.EnableForHttps = true;
@@ -53,7 +51,12 @@ public static class CatalogExtensions
         });
         builder.Services.Configure<BrotliCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
         builder.Services.Configure<GzipCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
-        builder.Services.AddOpenApi();
+        // No servers list: it would echo the request's Host header, which a client chooses.
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Servers = [];
+            return Task.CompletedTask;
+        }));
         return builder;
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Platform.Hosting.Configuration;
 using Platform.Hosting.Errors;
 using Platform.Hosting.Metrics;
+using Platform.Hosting.Security;
 using Platform.Hosting.Telemetry;
 
 namespace Platform.Hosting;
@@ -37,6 +38,7 @@ public static class PlatformDefaults
             context.ProblemDetails.Extensions.TryAdd("traceId", System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.AddPlatformHardening();
         // A body that does not bind (malformed JSON, a wrong type, another content type) throws, so the handler
         // answers with the field and the reason instead of a bare 400.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -48,8 +50,9 @@ public static class PlatformDefaults
     /// <summary>Error handling middleware and the platform endpoints (<c>/health/*</c>, <c>/metrics</c>).</summary>
     public static WebApplication UsePlatformDefaults(this WebApplication app)
     {
+        app.UsePlatformHardening();
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseProblemStatusPages();
         app.MapPlatformHealth();
         app.MapPrometheusMetrics();
         return app;

@@ -26,8 +26,7 @@ using var logging = LoggerFactory.Create(builder => builder
     .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)
     .AddSimpleConsole(console => console.SingleLine = true));
 
-var configuration = ConfigurationOptions.Parse(settings.Redis);
-configuration.AbortOnConnectFail = false;
+var configuration = Platform.Hosting.Connections.RedisConnection.CreateOptions(settings.Redis);
 using var connection = await ConnectionMultiplexer.ConnectAsync(configuration);
 await using var cache = new TwoLevelCache(options, connection, logging.CreateLogger<TwoLevelCache>());
 await cache.StartAsync();

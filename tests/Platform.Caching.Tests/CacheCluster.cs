@@ -1,3 +1,4 @@
+using Platform.Hosting.Connections;
 using Platform.Testing;
 using StackExchange.Redis;
 
@@ -57,7 +58,7 @@ internal sealed class CacheCluster : IAsyncDisposable
     public async Task<TwoLevelCache> AddNodeAsync(bool viaProxy = false)
     {
         TcpProxy? proxy = null;
-        var configuration = ConfigurationOptions.Parse(_redis);
+        var configuration = RedisConnection.CreateOptions(_redis);
         if (viaProxy)
         {
             proxy = new TcpProxy(_redisPort);
@@ -65,7 +66,6 @@ internal sealed class CacheCluster : IAsyncDisposable
             configuration.EndPoints.Add("127.0.0.1", proxy.Port);
         }
 
-        configuration.AbortOnConnectFail = false;
         configuration.ConnectTimeout = 2000;
         configuration.SyncTimeout = 2000;
         configuration.ConnectRetry = 1;

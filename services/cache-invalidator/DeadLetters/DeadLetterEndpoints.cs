@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Platform.Hosting.Security;
 
 namespace CacheInvalidator.DeadLetters;
 
 /// <summary>
-/// The ops API under <c>/ops/dead-letters</c> (policy <c>ops:admin</c>). Every error is a ProblemDetails: 400 names each
-/// bad field and why, 404 names what was not found, 503 says which server is down.
+/// The ops API under <c>/ops/dead-letters</c> (policy <c>ops:admin</c>, rate limit <see cref="RateLimiting.OpsPolicy"/> per key).
+/// Every error is a ProblemDetails: 400 names each bad field and why, 404 names what was not found, 503 says which server is down.
 /// </summary>
 internal static class DeadLetterEndpoints
 {
@@ -13,7 +14,8 @@ internal static class DeadLetterEndpoints
 
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/ops/dead-letters").RequireAuthorization(Policy).WithTags("Dead letters");
+        // The limiter applies where the host runs UseRateLimiter (the service does; a bare test host may not).
+        var group = app.MapGroup("/ops/dead-letters").RequireAuthorization(Policy).RequireRateLimiting(RateLimiting.OpsPolicy).WithTags("Dead letters");
         group.MapGet("/", ListAsync).WithName("ListDeadLetters").Produces<DeadLetterPage>().ProducesValidationProblem();
         group.MapGet("/groups", GroupsAsync).WithName("ListDeadLetterGroups").Produces<IReadOnlyList<DeadLetterGroup>>();
         group.MapGet("/history", HistoryAsync).WithName("ListDeadLetterHistory").Produces<IReadOnlyList<DeadLetterHistoryEntry>>().ProducesValidationProblem();

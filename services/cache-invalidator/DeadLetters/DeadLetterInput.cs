@@ -165,23 +165,48 @@ internal static partial class DeadLetterInput
         return new DeadLetterSelection(distinct, filter.Group, all, filter with { Group = null });
     }
 
-    /// <summary><c>30s</c>, <c>15m</c>, <c>2h</c>, <c>7d</c> ago, or an ISO 8601 date or time (UTC unless it says otherwise).</summary>
+    /// <summary>How far back a duration may reach: ten years, longer than any dead letter is kept.</summary>
+    public static readonly TimeSpan MaxAgo = TimeSpan.FromDays(3650);
+
+    /// <summary>Earliest time <c>since</c> may name.</summary>
+    public static readonly DateTimeOffset FirstTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Latest time <c>since</c> may name.</summary>
+    public static readonly DateTimeOffset LastTime = new(2999, 12, 31, 23, 59, 59, TimeSpan.Zero);
+
+    /// <summary>What <c>since</c> accepts, as a reason when it is refused.</summary>
+    public static readonly string SinceRule =
+        $"must be a duration ago of at most {MaxAgo.TotalDays:0}d ({MaxAgo.TotalHours:0}h; e.g. 30s, 15m, 2h, 7d) or an ISO 8601 time "
+        + $"from {FirstTime:yyyy-MM-ddTHH:mm:ssZ} to {LastTime:yyyy-MM-ddTHH:mm:ssZ} (e.g. 2026-11-21T10:00:00Z)";
+
+    /// <summary>
+    /// <c>30s</c>, <c>15m</c>, <c>2h</c>, <c>7d</c> ago (at most <see cref="MaxAgo"/>), or an ISO 8601 date or time (UTC unless it
+    /// says otherwise) from <see cref="FirstTime"/> to <see cref="LastTime"/>. Ranges are checked before any arithmetic.
+    /// </summary>
     public static bool TryParseSince(string text, DateTimeOffset now, out DateTimeOffset since)
     {
+        since = default;
         var relative = Relative().Match(text.Trim());
         if (relative.Success && int.TryParse(relative.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
         {
-            since = now - relative.Groups[2].Value switch
+            var ago = relative.Groups[2].Value switch
             {
                 "s" => TimeSpan.FromSeconds(amount),
                 "m" => TimeSpan.FromMinutes(amount),
                 "h" => TimeSpan.FromHours(amount),
                 _ => TimeSpan.FromDays(amount),
             };
+            if (ago > MaxAgo || now - FirstTime < ago)
+            {
+                return false;
+            }
+
+            since = now - ago;
             return true;
         }
 
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out since);
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out since)
+            && since >= FirstTime && since <= LastTime;
     }
 
     private static DateTimeOffset? Since(string? text, DateTimeOffset now, InputErrors errors)
@@ -193,7 +218,7 @@ internal static partial class DeadLetterInput
 
         if (!TryParseSince(text, now, out var since))
         {
-            errors.Report("since", $"'{text}' is neither a duration ago (30s, 15m, 2h, 7d) nor an ISO 8601 time (2026-11-21T10:00:00Z)");
+            errors.Report("since", $"'{text}' {SinceRule}");
             return null;
         }
 

@@ -23,6 +23,12 @@ public static class AnalyticsReadEndpoints
     public const int DefaultSeriesDays = 30;
     public const int MaxSeriesDays = 366;
 
+    /// <summary>Earliest day a daily series may name: before the platform, there is nothing to count.</summary>
+    public static readonly DateOnly FirstDay = new(2000, 1, 1);
+
+    /// <summary>Latest day a daily series may name: far in the future, and far from the end of the calendar.</summary>
+    public static readonly DateOnly LastDay = new(2999, 12, 31);
+
     public static IEndpointRouteBuilder MapAnalyticsReads(this IEndpointRouteBuilder app)
     {
         // "popular" never matches the product routes' {id:long}, so the two groups share the prefix safely.
@@ -146,12 +152,19 @@ public static class AnalyticsReadEndpoints
             return fallback;
         }
 
-        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        if (!DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
-            return day;
+            errors[name] = ["must be a UTC day written yyyy-MM-dd"];
+            return fallback;
         }
 
-        errors[name] = ["must be a UTC day written yyyy-MM-dd"];
-        return fallback;
+        // Checked before any arithmetic: a series of up to a year around a day near the ends of the calendar overflows.
+        if (day < FirstDay || day > LastDay)
+        {
+            errors[name] = [$"must be a day from {FirstDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)} to {LastDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}"];
+            return fallback;
+        }
+
+        return day;
     }
 }

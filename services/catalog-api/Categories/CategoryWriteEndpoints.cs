@@ -147,6 +147,10 @@ public static partial class CategoryWriteEndpoints
         {
             errors["description"] = ["must be at most 1000 characters"];
         }
+        else if (request.Description is not null && request.Description.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+        {
+            errors["description"] = ["must not contain control characters other than line breaks and tabs"];
+        }
 
         return errors;
     }

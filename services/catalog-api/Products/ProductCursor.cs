@@ -54,7 +54,8 @@ public sealed record ProductCursor(ProductSort Sort, string Value, long Id)
         var valueOk = sort switch
         {
             ProductSort.Recent => long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks,
-            ProductSort.Name => value.Length <= 200,
+            // Names never hold control characters; a cursor whose name does (NUL above all: PostgreSQL refuses it) was forged.
+            ProductSort.Name => value.Length <= 200 && !value.Any(char.IsControl),
             _ => decimal.TryParse(value, NumberStyles.Number, CultureInfo.InvariantCulture, out _),
         };
         if (!valueOk)

@@ -30,6 +30,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
     private volatile bool _connected;
     private long _disconnectedAtMs;
     private volatile bool _catchUpNeeded;
+    private volatile bool _subscribed;
 
     public RedisBackplane(RedisLayer l2, CacheOptions options, string nodeId, IInvalidationTarget target, CacheStatistics stats, CacheClock clock, ILogger logger)
     {
@@ -57,9 +58,9 @@ internal sealed class RedisBackplane : IAsyncDisposable
         var connection = _l2.Connection;
         connection.ConnectionFailed += OnConnectionFailed;
         connection.ConnectionRestored += OnConnectionRestored;
-        await connection.GetSubscriber().SubscribeAsync(_l2.Channel, OnMessage);
         try
         {
+            await SubscribeAsync();
             var (epoch, seq) = await _l2.HelloAsync();
             Volatile.Write(ref _epoch, epoch);
             Interlocked.Exchange(ref _lastApplied, seq);
@@ -99,6 +100,37 @@ internal sealed class RedisBackplane : IAsyncDisposable
         }
 
         _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Subscribes to the channel. The client fails a command at once while it has no connection (fail-fast backlog),
+    /// the subscription's own connection included, so a node that starts before Redis answers subscribes later from
+    /// the loop; until then it counts as disconnected.
+    /// </summary>
+    private async Task SubscribeAsync()
+    {
+        var subscriber = _l2.Connection.GetSubscriber();
+        try
+        {
+            await subscriber.SubscribeAsync(_l2.Channel, OnMessage);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // The client may keep the handler registered though SUBSCRIBE failed: drop it so a retry adds it once.
+            try
+            {
+                subscriber.Unsubscribe(_l2.Channel, OnMessage, CommandFlags.FireAndForget);
+            }
+            catch (Exception inner) when (inner is RedisException or TimeoutException)
+            {
+                // Not connected either: nothing was subscribed on the server.
+            }
+
+            throw;
+        }
+
+        _subscribed = true;
+        _catchUpNeeded = true;
     }
 
     private void OnMessage(RedisChannel channel, RedisValue value)
@@ -160,6 +192,11 @@ internal sealed class RedisBackplane : IAsyncDisposable
                 {
                     // Periodic check: compare with Redis's sequence, in case the last message was lost.
                     _catchUpNeeded = true;
+                }
+
+                if (!_subscribed)
+                {
+                    await SubscribeAsync();
                 }
 
                 if (_catchUpNeeded || !_connected)

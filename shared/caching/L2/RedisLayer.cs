@@ -28,7 +28,7 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
 
     public IConnectionMultiplexer Connection => redis;
 
-    public string Channel => _prefix + "bp";
+    public RedisChannel Channel => RedisChannel.Literal(_prefix + "bp");
 
     public bool IsConnected => redis.IsConnected;
 
@@ -105,8 +105,9 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Replay, [], [_prefix, EpochCandidate, fromSeq, max]))!;
         var epoch = (string)result[0]!;
         var entries = new List<InvalidationMessage>();
-        foreach (RedisResult[] item in (RedisResult[])result[2]!)
+        foreach (var raw in (RedisResult[])result[2]!)
         {
+            var item = (RedisResult[])raw!;
             var id = (string)item[0]!;
             var fields = (RedisValue[])item[1]!;
             string op = "", name = "", node = "";
@@ -129,15 +130,13 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
         return (epoch, (long)result[1], entries);
     }
 
-    public Task<bool> TryLockAsync(string key, string token, TimeSpan duration) =>
-        Db.StringSetAsync(LockKey(key), token, duration, When.NotExists);
+    // The cluster single-flight lock is the client's own (SET NX PX; release and extend only by the token's holder).
+    public Task<bool> TryLockAsync(string key, string token, TimeSpan duration) => Db.LockTakeAsync(LockKey(key), token, duration);
 
-    public Task UnlockAsync(string key, string token) =>
-        Db.ScriptEvaluateAsync(RedisScripts.Unlock, [LockKey(key)], [token]);
+    public Task UnlockAsync(string key, string token) => Db.LockReleaseAsync(LockKey(key), token);
 
     /// <summary>Extends the lock to <paramref name="duration"/> from now if <paramref name="token"/> still holds it.</summary>
-    public async Task<bool> RenewLockAsync(string key, string token, TimeSpan duration) =>
-        (long)await Db.ScriptEvaluateAsync(RedisScripts.RenewLock, [LockKey(key)], [token, (long)duration.TotalMilliseconds]) == 1;
+    public Task<bool> RenewLockAsync(string key, string token, TimeSpan duration) => Db.LockExtendAsync(LockKey(key), token, duration);
 
     public async Task<bool> IsLockedAsync(string key) => await Db.KeyExistsAsync(LockKey(key));
 }

@@ -105,16 +105,4 @@ internal static class RedisScripts
     public const string Hello = Epoch + "\n" + """
         return {epoch, redis.call('GET', P .. 'seq') or '0'}
         """;
-
-    /// <summary>KEYS[1] lock; ARGV[1] owner token. Deletes the lock only if this owner still holds it.</summary>
-    public const string Unlock = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
-        """;
-
-    /// <summary>KEYS 1 lock; ARGV 1 token, 2 duration ms. 1 when the token still held it and its expiry was reset.</summary>
-    public const string RenewLock = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-        return 0
-        """;
 }

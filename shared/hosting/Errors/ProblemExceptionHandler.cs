@@ -34,7 +34,9 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             problem.Extensions["errors"] = new Dictionary<string, string[]> { [field.Name] = [field.Reason] };
         }
 
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, Exception = exception, ProblemDetails = problem });
+        // A client that refuses JSON gets the bare status: handled either way, so the middleware neither rethrows nor logs it again.
+        await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, Exception = exception, ProblemDetails = problem });
+        return true;
     }
 
     internal static (int Status, string Title, string? Detail) Classify(Exception exception) => exception switch

@@ -35,14 +35,10 @@ public static class HealthEndpoints
             durationMs = Math.Round(report.TotalDuration.TotalMilliseconds, 1),
             checks = report.Entries.ToDictionary(
                 e => e.Key,
-                e => new { status = e.Value.Status.ToString(), description = Describe(e.Value), durationMs = Math.Round(e.Value.Duration.TotalMilliseconds, 1) }),
+                e => new { status = e.Value.Status.ToString(), description = e.Value.Description, durationMs = Math.Round(e.Value.Duration.TotalMilliseconds, 1) }),
         };
         return JsonSerializer.SerializeAsync(context.Response.Body, body, JsonOptions, context.RequestAborted);
     }
-
-    // Package checks (AspNetCore.HealthChecks.*) may report a failure through its exception alone: still say why.
-    private static string? Describe(HealthReportEntry entry) =>
-        string.IsNullOrEmpty(entry.Description) ? entry.Exception?.Message : entry.Description;
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -5,16 +6,18 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Platform.Hosting.Configuration;
+using Platform.Hosting.Errors;
 
 namespace Platform.Hosting.Security;
 
 /// <summary>
 /// API-key authentication with scopes: <c>X-Api-Key</c> is compared in constant time with every configured key
 /// (hashes of equal length, so neither content nor length leaks through timing); a match yields the key's
-/// name and a <c>scope</c> claim per scope. Policies named after a scope require it. 401 and 403 are ProblemDetails.
+/// name and a <c>scope</c> claim per scope. Policies named after a scope require it. 401 and 403 are ProblemDetails
+/// (a bare status when the client refuses JSON). Unknown keys are counted per client (<see cref="FailedKeyLimiter"/>):
+/// past the limit, every key from that client gets 429 with <c>Retry-After</c>.
 /// </summary>
 public static class ApiKeyAuthentication
 {
@@ -26,6 +29,7 @@ public static class ApiKeyAuthentication
     {
         builder.Services.AddValidatedOptions<ApiKeyOptions>(ApiKeyOptions.Section);
         builder.Services.AddSingleton<KeyStore>();
+        builder.Services.AddSingleton<FailedKeyLimiter>();
         builder.Services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, Handler>(Scheme, null);
         var authorization = builder.Services.AddAuthorizationBuilder();
         foreach (var scope in scopes)
@@ -59,9 +63,11 @@ public static class ApiKeyAuthentication
         private static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
     }
 
-    private sealed class Handler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, KeyStore keys, IProblemDetailsService problems)
+    private sealed class Handler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, KeyStore keys, FailedKeyLimiter failures)
         : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
+        private TimeSpan? _blockedFor;
+
         protected override Task<AuthenticateResult> HandleAuthenticateAsync()
         {
             if (!Request.Headers.TryGetValue(ApiKeyOptions.HeaderName, out var values) || values.Count == 0 || string.IsNullOrEmpty(values[0]))
@@ -69,8 +75,17 @@ public static class ApiKeyAuthentication
                 return Task.FromResult(AuthenticateResult.NoResult());
             }
 
+            // Checked before the key, so a client that used up its failures learns nothing more, not even from a right key.
+            var client = FailedKeyLimiter.ClientOf(Context.Connection.RemoteIpAddress);
+            if (failures.IsBlocked(client, out var retryAfter))
+            {
+                _blockedFor = retryAfter;
+                return Task.FromResult(AuthenticateResult.Fail("Too many unknown API keys from this client"));
+            }
+
             if (keys.Find(values[0]!) is not { } key)
             {
+                failures.RecordFailure(client);
                 return Task.FromResult(AuthenticateResult.Fail("Unknown API key"));
             }
 
@@ -80,25 +95,21 @@ public static class ApiKeyAuthentication
             return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, ApiKeyAuthentication.Scheme)));
         }
 
-        protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-            WriteProblemAsync(StatusCodes.Status401Unauthorized, "Authentication required", $"Send a valid API key in the {ApiKeyOptions.HeaderName} header.");
-
-        protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-            WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden", "The API key does not have the scope this operation needs.");
-
-        private async Task WriteProblemAsync(int status, string title, string detail)
+        protected override Task HandleChallengeAsync(AuthenticationProperties properties)
         {
-            Response.StatusCode = status;
-            if (status == StatusCodes.Status401Unauthorized)
+            if (_blockedFor is { } wait)
             {
-                Response.Headers.WWWAuthenticate = $"{ApiKeyAuthentication.Scheme} header=\"{ApiKeyOptions.HeaderName}\"";
+                var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+                Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                return ProblemResponses.WriteAsync(Context, StatusCodes.Status429TooManyRequests, "Too many failed API keys",
+                    $"Too many unknown API keys came from this client; every key from it is refused for {seconds} s.");
             }
 
-            await problems.WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = Context,
-                ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
-            });
+            Response.Headers.WWWAuthenticate = $"{ApiKeyAuthentication.Scheme} header=\"{ApiKeyOptions.HeaderName}\"";
+            return ProblemResponses.WriteAsync(Context, StatusCodes.Status401Unauthorized, "Authentication required", $"Send a valid API key in the {ApiKeyOptions.HeaderName} header.");
         }
+
+        protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+            ProblemResponses.WriteAsync(Context, StatusCodes.Status403Forbidden, "Forbidden", "The API key does not have the scope this operation needs.");
     }
 }

@@ -12,8 +12,23 @@ public sealed class ApiKeyOptions : IValidatableObject
 
     public List<ApiKey> ApiKeys { get; set; } = [];
 
+    /// <summary>
+    /// Unknown keys one client address may present in <see cref="FailedKeyWindow"/>; after that every key from it, even a
+    /// right one, gets 429 until the window ends. Ten covers typos and rotations; guessing needs billions.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int FailedKeyLimit { get; set; } = 10;
+
+    /// <summary>The window of <see cref="FailedKeyLimit"/> (1 second to 1 day): how long a client that reached it waits.</summary>
+    public TimeSpan FailedKeyWindow { get; set; } = TimeSpan.FromMinutes(5);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (FailedKeyWindow < TimeSpan.FromSeconds(1) || FailedKeyWindow > TimeSpan.FromDays(1))
+        {
+            yield return new ValidationResult("must be from 00:00:01 to 1.00:00:00", [nameof(FailedKeyWindow)]);
+        }
+
         for (var i = 0; i < ApiKeys.Count; i++)
         {
             var key = ApiKeys[i];

@@ -1,5 +1,6 @@
 using System.Text;
 using Platform.Testing.BadInput;
+using Xunit.Abstractions;
 
 namespace CacheInvalidator.Tests.BadInput;
 
@@ -10,7 +11,7 @@ namespace CacheInvalidator.Tests.BadInput;
 /// <c>"dryRun": true</c> last or carry a <c>dryRun</c> of the wrong type, so no generated body may change the store.
 /// </summary>
 [Trait("Category", "BadInput")]
-public sealed class DeadLetterApiBadInputTests(OpsApiFixture fixture) : IClassFixture<OpsApiFixture>
+public sealed class DeadLetterApiBadInputTests(OpsApiFixture fixture, ITestOutputHelper output) : IClassFixture<OpsApiFixture>
 {
     private const string Base = "/ops/dead-letters";
 
@@ -59,7 +60,7 @@ public sealed class DeadLetterApiBadInputTests(OpsApiFixture fixture) : IClassFi
             await run.SendAsync(fixture.Client, ShowCase(i));
         }
 
-        run.AssertClean();
+        run.AssertClean(output);
         Assert.Equal(before, await fixture.SnapshotAsync());
     }
 
@@ -77,7 +78,7 @@ public sealed class DeadLetterApiBadInputTests(OpsApiFixture fixture) : IClassFi
             }
         }
 
-        run.AssertClean();
+        run.AssertClean(output);
         Assert.Equal(before, await fixture.SnapshotAsync());
     }
 
@@ -107,12 +108,14 @@ public sealed class DeadLetterApiBadInputTests(OpsApiFixture fixture) : IClassFi
             var name = $"{method} {path}";
             await run.SendAsync(fixture.Client, new HttpCase("ops/auth " + name, i, g.Seed, method, path)
             {
+                Class = "bad or missing key",
                 Body = body,
                 Headers = g.OneIn(3) ? [] : [("X-Api-Key", key)],
                 ExpectStatus = [401, 403],
             });
             await run.SendAsync(fixture.Client, new HttpCase("ops/method " + name, i, g.Seed, g.Pick([HttpMethod.Put, HttpMethod.Delete, HttpMethod.Patch]), path)
             {
+                Class = "wrong method",
                 Body = body,
                 Headers = [("X-Api-Key", OpsApiFixture.AdminKey)],
                 MustNotSucceed = true,
@@ -122,12 +125,14 @@ public sealed class DeadLetterApiBadInputTests(OpsApiFixture fixture) : IClassFi
                 var huge = "{\"all\": true, \"confirm\": true, \"type\": \"" + BadInputGenerator.Filler(g.Pick([300 * 1024, 1024 * 1024])) + "\"}";
                 await run.SendAsync(fixture.Client, new HttpCase("ops/huge " + name, i, g.Seed, method, path)
                 {
+                    Class = "body too large",
                     Body = Encoding.UTF8.GetBytes(huge),
                     Headers = [("X-Api-Key", OpsApiFixture.AdminKey)],
                     ExpectStatus = [413],
                 });
                 await run.SendAsync(fixture.Client, new HttpCase("ops/content-type " + name, i, g.Seed, method, path)
                 {
+                    Class = "wrong content type",
                     Body = body,
                     ContentType = g.Pick(["text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-32", "image/png"]),
                     Headers = [("X-Api-Key", OpsApiFixture.AdminKey)],
@@ -136,12 +141,12 @@ public sealed class DeadLetterApiBadInputTests(OpsApiFixture fixture) : IClassFi
             }
         }
 
-        run.AssertClean();
+        run.AssertClean(output);
         Assert.Equal(before, await fixture.SnapshotAsync());
     }
 
     private static HttpCase Admin(string target, int index, BadInputGenerator g, HttpMethod method, string path) =>
-        new(target, index, g.Seed, method, path) { Headers = [("X-Api-Key", OpsApiFixture.AdminKey)], ContentType = null };
+        new(target, index, g.Seed, method, path) { Class = target, Headers = [("X-Api-Key", OpsApiFixture.AdminKey)], ContentType = null };
 
     private static HttpCase ListCase(int i)
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using Platform.Testing.BadInput;
+using Xunit.Abstractions;
 
 namespace Catalog.Api.Tests.BadInput;
 
@@ -12,7 +13,7 @@ namespace Catalog.Api.Tests.BadInput;
 /// carries at least one field the catalog must refuse.
 /// </summary>
 [Trait("Category", "BadInput")]
-public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassFixture<SeededCatalogFixture>
+public sealed class CatalogBadInputTests(SeededCatalogFixture fixture, ITestOutputHelper output) : IClassFixture<SeededCatalogFixture>
 {
     private static readonly string[] ProductFields = ["sku", "name", "description", "categoryId", "price", "currency", "status"];
     private static readonly string[] CategoryFields = ["slug", "name", "description"];
@@ -66,7 +67,7 @@ public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassF
             await run.SendAsync(client, View(i));
         }
 
-        run.AssertClean();
+        run.AssertClean(output);
         Assert.Equal(before, await SnapshotAsync());
     }
 
@@ -101,7 +102,7 @@ public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassF
             await run.SendAsync(client, OneBad("PUT /api/categories/2", i, g, HttpMethod.Put, "/api/categories/2", category, BadCategory));
         }
 
-        run.AssertClean();
+        run.AssertClean(output);
         Assert.Equal(before, await SnapshotAsync());
     }
 
@@ -128,12 +129,13 @@ public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassF
             ];
             foreach (var path in paths)
             {
-                await run.SendAsync(client, new HttpCase("catalog/reads", i, g.Seed, HttpMethod.Get, path) { ContentType = null });
+                await run.SendAsync(client, new HttpCase("catalog/reads", i, g.Seed, HttpMethod.Get, path) { Class = "hostile query or id", ContentType = null });
             }
 
             var (endpoint, parameter, values) = g.Pick(BadQuery);
             await run.SendAsync(client, new HttpCase("catalog/one-parameter", i, g.Seed, HttpMethod.Get, $"{endpoint}?{parameter}={BadInputGenerator.Escape(g.Pick(values))}")
             {
+                Class = "one bad query parameter",
                 ContentType = null,
                 ExpectField = parameter,
                 ExpectStatus = [400],
@@ -143,17 +145,19 @@ public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassF
         // Ranges that are each fine but wrong together.
         await run.SendAsync(client, new HttpCase("catalog/daily-range", 0, 0, HttpMethod.Get, "/api/analytics/categories/1/daily?from=2026-02-01&to=2026-01-01")
         {
+            Class = "one bad query parameter",
             ContentType = null,
             ExpectField = "from",
             ExpectStatus = [400],
         });
         await run.SendAsync(client, new HttpCase("catalog/daily-range", 1, 0, HttpMethod.Get, "/api/analytics/categories/1/daily?from=2020-01-01&to=2026-01-01")
         {
+            Class = "one bad query parameter",
             ContentType = null,
             ExpectField = "from",
             ExpectStatus = [400],
         });
-        run.AssertClean();
+        run.AssertClean(output);
     }
 
     [Fact]
@@ -186,12 +190,14 @@ public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassF
             };
             await run.SendAsync(client, new HttpCase("catalog/auth " + name, i, g.Seed, method, path)
             {
+                Class = "bad or missing key",
                 Body = content,
                 Headers = g.OneIn(3) ? [("If-Match", "\"v1\"")] : [("X-Api-Key", key), ("If-Match", "\"v1\"")],
                 ExpectStatus = [401, 403],
             });
             await run.SendAsync(client, new HttpCase("catalog/method " + name, i, g.Seed, g.Pick([HttpMethod.Patch, HttpMethod.Options, HttpMethod.Trace]), path)
             {
+                Class = "wrong method",
                 Body = content,
                 Headers = [("X-Api-Key", CatalogFixture.WriterKey)],
                 MustNotSucceed = true,
@@ -201,12 +207,14 @@ public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassF
                 var huge = body[..^1] + ",\"description\":\"" + BadInputGenerator.Filler(g.Pick([300 * 1024, 1024 * 1024])) + "\"}";
                 await run.SendAsync(client, new HttpCase("catalog/huge " + name, i, g.Seed, method, path)
                 {
+                    Class = "body too large",
                     Body = Encoding.UTF8.GetBytes(huge),
                     Headers = [("X-Api-Key", CatalogFixture.WriterKey), ("If-Match", "\"v1\"")],
                     ExpectStatus = [413],
                 });
                 await run.SendAsync(client, new HttpCase("catalog/content-type " + name, i, g.Seed, method, path)
                 {
+                    Class = "wrong content type",
                     Body = content,
                     ContentType = g.Pick(["text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "image/png"]),
                     Headers = [("X-Api-Key", CatalogFixture.WriterKey), ("If-Match", "\"v1\"")],
@@ -215,7 +223,7 @@ public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassF
             }
         }
 
-        run.AssertClean();
+        run.AssertClean(output);
         Assert.Equal(before, await SnapshotAsync());
     }
 
@@ -247,6 +255,7 @@ public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassF
         };
         return new HttpCase(target, i, g.Seed, method, path.Replace("{id}", id, StringComparison.Ordinal))
         {
+            Class = "messy body",
             Body = g.Body(fields, poison),
             ContentType = g.OneIn(10) ? null : "application/json",
             Headers = [("X-Api-Key", CatalogFixture.WriterKey), ("If-Match", g.Pick(["\"v1\"", "\"v2\"", "*", "W/\"v1\"", g.HeaderValue()]))],
@@ -261,6 +270,7 @@ public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassF
         var body = BadInputGenerator.Object(valid.Select(v => (v.Key, v.Key == field ? g.Pick(values) : v.Value)));
         return new HttpCase(target, i, g.Seed, method, path)
         {
+            Class = "one bad body field",
             Body = Encoding.UTF8.GetBytes(body),
             Headers = [("X-Api-Key", CatalogFixture.WriterKey)],
             ExpectField = field,
@@ -277,6 +287,7 @@ public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassF
         var id = real ? Invariant.Of(g.Random.Next(1, 2001)) : g.OneIn(2) ? g.PathSegment() : Invariant.Of(g.Pick([0L, -1L, long.MaxValue, 999_999_999L]));
         return new HttpCase("DELETE /api/products/{id}", i, g.Seed, HttpMethod.Delete, "/api/products/" + id)
         {
+            Class = "delete with a bad id or If-Match",
             ContentType = null,
             Headers = [("X-Api-Key", CatalogFixture.WriterKey), ("If-Match", g.Pick(["\"v999\"", "\"x\"", "W/\"v1\"", "\"v-1\"", "\"v99999999999\"", "garbage", "\"\""]))],
             MustNotSucceed = real,
@@ -290,6 +301,7 @@ public sealed class CatalogBadInputTests(SeededCatalogFixture fixture) : IClassF
         var id = g.Random.Next(3) switch { 0 => Invariant.Of(g.Random.Next(1, 2001)), 1 => g.PathSegment(), _ => Invariant.Of(g.Pick([0L, -1L, long.MaxValue])) };
         return new HttpCase("POST /api/products/{id}/views", i, g.Seed, HttpMethod.Post, $"/api/products/{id}/views")
         {
+            Class = "view with a bad id",
             Body = g.Body(ProductFields),
             Headers = g.OneIn(2) ? [] : [("X-Api-Key", g.HeaderValue())],
         };

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
@@ -5,14 +6,13 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Platform.Hosting.Connections;
+using Platform.Hosting.Security;
 using Platform.Testing;
 
 namespace Platform.Hosting.Tests.Health;
 
-/// <summary>/health/ready with the PostgreSQL check: its JSON shape, and what it says when the server is gone.</summary>
+/// <summary>/health/ready with the package health checks as services wire them: the JSON shape, and a server that is gone.</summary>
 public sealed class ReadinessTests
 {
     [Fact]
@@ -28,14 +28,14 @@ public sealed class ReadinessTests
         Assert.True(body.GetProperty("durationMs").GetDouble() >= 0);
         var postgres = body.GetProperty("checks").GetProperty("postgres");
         Assert.Equal("Healthy", postgres.GetProperty("status").GetString());
-        Assert.Equal(JsonValueKind.Null, postgres.GetProperty("description").ValueKind);
+        Assert.True(postgres.TryGetProperty("description", out _));
         Assert.True(postgres.GetProperty("durationMs").GetDouble() >= 0);
     }
 
     [Fact]
-    public async Task UnreachablePostgresMakesTheNodeUnreadyAndSaysWhy()
+    public async Task UnreachablePostgresMakesTheNodeUnreadyWithoutSayingWhereItLooked()
     {
-        var closedPort = ClosedPort();
+        var closedPort = ClosedPort().ToString(CultureInfo.InvariantCulture);
         await using var app = await StartAsync($"Host=127.0.0.1;Port={closedPort};Database=nothing;Username=nobody;Timeout=3;Pooling=false");
 
         using var response = await app.GetTestClient().GetAsync(new Uri("/health/ready", UriKind.Relative));
@@ -45,42 +45,28 @@ public sealed class ReadinessTests
         Assert.Equal("Unhealthy", body.GetProperty("status").GetString());
         var postgres = body.GetProperty("checks").GetProperty("postgres");
         Assert.Equal("Unhealthy", postgres.GetProperty("status").GetString());
-        Assert.Contains(closedPort.ToString(System.Globalization.CultureInfo.InvariantCulture), postgres.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HealthDisclosure.Redacted, postgres.GetProperty("description").GetString());
+        Assert.DoesNotContain(closedPort, body.GetRawText(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task ACheckThatFailsWithAnExceptionAloneIsDescribedByItsMessage()
+    private static async Task<WebApplication> StartAsync(string postgres)
     {
-        await using var app = await StartAsync(TestServers.PostgresAdmin, checks => checks.AddCheck(
-            "silent",
-            () => HealthCheckResult.Unhealthy(exception: new TimeoutException("no answer within 1 s")),
-            tags: [HealthTags.Ready]));
-
-        using var response = await app.GetTestClient().GetAsync(new Uri("/health/ready", UriKind.Relative));
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal("no answer within 1 s", body.GetProperty("checks").GetProperty("silent").GetProperty("description").GetString());
-    }
-
-    private static async Task<WebApplication> StartAsync(string postgres, Action<IHealthChecksBuilder>? checks = null)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseTestServer();
         builder.Configuration["ConnectionStrings:Postgres"] = postgres;
+        builder.AddPlatformDefaults("readiness-test");
         builder.AddPlatformPostgres();
-        checks?.Invoke(builder.Services.AddHealthChecks());
         var app = builder.Build();
-        app.MapPlatformHealth();
+        app.UsePlatformDefaults();
         await app.StartAsync();
         return app;
     }
 
     private static int ClosedPort()
     {
-        var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return port;
     }

@@ -38,6 +38,46 @@ public sealed class BadInputGenerator
         "\"😀\"", "\"'; DROP TABLE x; --\"", "\"NaN\"", "\"1\"", "\"-1\"", "\"2026-13-45\"", "\"0001-01-01T00:00:00Z\"", "\"9999-12-31T23:59:59Z\"",
     ];
 
+    /// <summary>
+    /// Accept headers of real clients and odd ones: some admit a JSON answer (absent, <c>*/*</c>, a browser's), some refuse
+    /// it (<c>text/html</c>, <c>text/plain</c>, <c>application/json;q=0</c>, nonsense). Every refusal must stay a refusal
+    /// (never a 500) whatever the client accepts.
+    /// </summary>
+    public static readonly string[] AcceptHeaders =
+    [
+        "text/html", "text/plain", "application/xml", "image/png", "text/*", "application/json;q=0", "application/problem+json;q=0",
+        "garbage", "text/html, application/xhtml+xml, application/xml;q=0.9, */*;q=0.8", "*/*", "application/json",
+        "application/problem+json", "application/*", "",
+    ];
+
+    /// <summary>
+    /// Strings PostgreSQL cannot store (they hold NUL) and UTF-16 that is not text (lone or reversed surrogates, which no
+    /// UTF-8 encoder can write), as .NET strings. Put them in a JSON body with <see cref="JsonEscaped"/>.
+    /// </summary>
+    public static readonly string[] UnstorableStrings = ["\u0000", "a\u0000", "\u0000b", "a\u0000b\u0000", "\uD800", "a\uDFFF", "\uDC00\uD800", "x\uD83D"];
+
+    /// <summary>Query or path text that decodes to NUL: PostgreSQL cannot store it; it must be refused naming its parameter.</summary>
+    public static readonly string[] EncodedNul = ["%00", "a%00", "%00b", "a%00b"];
+
+    /// <summary>Query or path text that is not UTF-8 (an encoded surrogate, an overlong form, a lone continuation byte).</summary>
+    public static readonly string[] EncodedNotUtf8 = ["%ED%A0%80", "a%ED%B0%80", "%C0%80", "%80", "%FF%FE"];
+
+    /// <summary>Days at the ends of what <see cref="DateOnly"/> can hold: a day ± a window there overflows.</summary>
+    public static readonly string[] DayEdges = ["0001-01-01", "0001-01-02", "0001-01-29", "0001-01-30", "0001-12-31", "9998-12-31", "9999-12-01", "9999-12-30", "9999-12-31"];
+
+    /// <summary>Times at the ends of what <see cref="DateTimeOffset"/> can hold, with and without offsets.</summary>
+    public static readonly string[] TimeEdges =
+    [
+        "0001-01-01T00:00:00Z", "0001-01-01", "0001-01-01T00:00:00+14:00", "0001-01-02T00:00:00-14:00", "9999-12-31T23:59:59Z", "9999-12-31",
+        "9999-12-31T23:59:59.9999999Z", "9999-12-31T23:59:59-14:00", "9999-12-30T12:00:00+14:00",
+    ];
+
+    /// <summary>Durations ago longer than any retention (a century and more): subtracting them from now may leave the calendar.</summary>
+    public static readonly string[] DurationEdges = ["999999d", "999999h", "99999d", "40000d", "876600h"];
+
+    /// <summary>A reason that states the allowed range: "from X to Y", "between X and Y" or "at most X".</summary>
+    public const string StatesRange = @"(?i)(from\s+\S+\s+to\s+\S+|between\s+\S+\s+and\s+\S+|at most\s+\S+)";
+
     public BadInputGenerator(int seed)
     {
         Seed = seed;
@@ -175,6 +215,22 @@ public sealed class BadInputGenerator
 
         members.AddRange(forced.Select(f => JsonSerializer.Serialize(f.Name) + ":" + f.Json));
         return "{" + string.Join(',', members) + "}";
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> as a JSON string literal with every character outside printable ASCII written as a
+    /// <c>\uXXXX</c> escape, so NUL and lone surrogates reach the server as exactly these UTF-16 units (a serializer
+    /// would replace a lone surrogate with U+FFFD).
+    /// </summary>
+    public static string JsonEscaped(string value)
+    {
+        var text = new StringBuilder("\"");
+        foreach (var c in value)
+        {
+            text.Append(c is >= ' ' and <= '~' and not '"' and not '\\' ? c.ToString() : "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture));
+        }
+
+        return text.Append('"').ToString();
     }
 
     /// <summary>A JSON object of exactly these members, in this order.</summary>

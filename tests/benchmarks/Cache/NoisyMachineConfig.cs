@@ -25,5 +25,8 @@ public sealed class NoisyMachineConfig : ManualConfig
             .WithIterationCount(quick ? 5 : 15)
             .WithIterationTime(TimeInterval.FromMilliseconds(quick ? 100 : 200)));
         AddColumn(StatisticColumn.Median, StatisticColumn.P95);
+        // The generated project builds the whole benchmark graph (services included): past BenchmarkDotNet's 2 min
+        // default at a load average of 20 here.
+        WithBuildTimeout(TimeSpan.FromMinutes(10));
     }
 }

@@ -28,8 +28,10 @@ internal static class BenchmarkDotNetFigures
                 var parameters = benchmark.Parameters.DisplayInfo.Trim('[', ']');
                 var section = descriptor.Type.Name + (string.IsNullOrEmpty(parameters) ? "" : $" ({parameters})");
                 var targets = descriptor.Type.GetCustomAttributes(typeof(FigureTargetsAttribute), inherit: true).OfType<FigureTargetsAttribute>().FirstOrDefault();
+                // A class grouped by category has a baseline per category (FusionPeerL1Benchmarks: FusionCache's hit of the same kind).
                 var baseline = descriptor.Baseline ? null : summary.Reports.FirstOrDefault(r =>
-                    r.BenchmarkCase.Descriptor.Baseline && r.BenchmarkCase.Parameters.DisplayInfo == benchmark.Parameters.DisplayInfo);
+                    r.BenchmarkCase.Descriptor.Baseline && r.BenchmarkCase.Parameters.DisplayInfo == benchmark.Parameters.DisplayInfo
+                    && r.BenchmarkCase.Descriptor.Categories.SequenceEqual(descriptor.Categories));
                 var median = report.ResultStatistics?.Median ?? double.NaN;
                 var name = descriptor.WorkloadMethodDisplayInfo.Trim('\'');
                 results.Add(section, $"{name}, median", median, "ns",

@@ -37,7 +37,7 @@ public sealed class ServerSmokeTests
     [Fact]
     public async Task RedisPubSubDeliversToAnotherConnection()
     {
-        var channel = TestIsolation.NewPrefix() + ":events";
+        var channel = RedisChannel.Literal(TestIsolation.NewPrefix() + ":events");
         using var publisher = await TestRedis.ConnectNewAsync();
         using var subscriber = await TestRedis.ConnectNewAsync();
         var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
