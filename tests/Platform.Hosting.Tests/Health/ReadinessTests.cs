@@ -12,7 +12,7 @@ using Platform.Testing;
 
 namespace Platform.Hosting.Tests.Health;
 
-/// <summary>/health/ready with the package health checks as services wire them: the JSON shape, and a server that is gone.</summary>
+/// <summary>/health/ready with the package health checks (PostgreSQL, Redis) as services wire them: the JSON shape, and a server that is gone.</summary>
 public sealed class ReadinessTests
 {
     [Fact]
@@ -49,13 +49,44 @@ public sealed class ReadinessTests
         Assert.DoesNotContain(closedPort, body.GetRawText(), StringComparison.Ordinal);
     }
 
-    private static async Task<WebApplication> StartAsync(string postgres)
+    [Fact]
+    public async Task ReadyPingsRedisThroughTheServicesConnection()
+    {
+        await using var app = await StartAsync(TestServers.PostgresAdmin, TestServers.Redis);
+
+        var checks = await Readiness.WaitForReadyChecksAsync(app.GetTestClient());
+
+        Assert.Equal(["postgres", "redis"], checks.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task UnreachableRedisMakesTheNodeUnready()
+    {
+        var closedPort = ClosedPort().ToString(CultureInfo.InvariantCulture);
+        await using var app = await StartAsync(TestServers.PostgresAdmin, $"127.0.0.1:{closedPort},connectTimeout=500");
+
+        using var response = await app.GetTestClient().GetAsync(new Uri("/health/ready", UriKind.Relative));
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("Unhealthy", body.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
+        Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("postgres").GetProperty("status").GetString());
+        Assert.DoesNotContain(closedPort, body.GetRawText(), StringComparison.Ordinal);
+    }
+
+    private static async Task<WebApplication> StartAsync(string postgres, string? redis = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseTestServer();
         builder.Configuration["ConnectionStrings:Postgres"] = postgres;
         builder.AddPlatformDefaults("readiness-test");
         builder.AddPlatformPostgres();
+        if (redis is not null)
+        {
+            builder.Configuration["ConnectionStrings:Redis"] = redis;
+            builder.AddPlatformRedis();
+        }
+
         var app = builder.Build();
         app.UsePlatformDefaults();
         await app.StartAsync();
