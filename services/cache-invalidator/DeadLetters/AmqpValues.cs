@@ -7,8 +7,8 @@ using RabbitMQ.Client;
 namespace CacheInvalidator.DeadLetters;
 
 /// <summary>
-/// Headers written by MassTransit 8.4 when it moves a message to <c>&lt;queue&gt;_error</c> (read from real faults in
-/// DeadLetterCaptureTests), and which of them a replay drops.
+/// Headers written by MassTransit 8.5 when it moves a message to <c>&lt;queue&gt;_error</c> (the whole set is pinned by
+/// DeadLetterCaptureTests from real faults), and which of them a replay drops.
 /// </summary>
 internal static class FaultHeaders
 {

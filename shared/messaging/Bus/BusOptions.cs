@@ -22,13 +22,6 @@ public sealed class BusOptions
     [Range(1, 600)]
     public int StartTimeoutSeconds { get; set; } = 30;
 
-    /// <summary>
-    /// How long the bus may stay unhealthy while RabbitMQ answers before <see cref="BusWatchdog"/> stops the process for
-    /// its supervisor to restart. 0 (default) turns the watchdog off.
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
-    public TimeSpan StuckEndpointTimeout { get; set; } = TimeSpan.Zero;
-
     /// <summary>A queue or exchange name as declared on the broker: <see cref="EntityPrefix"/>, a dash, the name.</summary>
     public string Prefixed(string name) => EntityPrefix.Length == 0 ? name : $"{EntityPrefix}-{name}";
 }

@@ -1,5 +1,4 @@
 using MassTransit;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Platform.Hosting.Configuration;
 
@@ -55,9 +54,6 @@ public static class BusRegistration
                 cfg.ConfigureEndpoints(context);
             });
         });
-        builder.Services.TryAddSingleton<RabbitMqConnector>();
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddHostedService<BusWatchdog>();
         builder.Services.AddOptions<MassTransitHostOptions>().Configure<IOptions<BusOptions>>((host, bus) =>
         {
             host.WaitUntilStarted = false;

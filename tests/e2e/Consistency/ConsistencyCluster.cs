@@ -107,25 +107,6 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
         return true;
     }
 
-    /// <summary>
-    /// What a process supervisor (systemd, Kubernetes) does: starts again a service that exited by itself — the bus
-    /// watchdog stops a process whose MassTransit endpoints stay stuck after a broker restart. Returns what it restarted.
-    /// </summary>
-    public async Task<List<string>> SuperviseAsync()
-    {
-        var restarted = new List<string>();
-        foreach (var service in Services)
-        {
-            if (service.HasExited)
-            {
-                restarted.Add(service.Name);
-                await service.RestartAsync();
-            }
-        }
-
-        return restarted;
-    }
-
     /// <summary>Each service's readiness answer, as text (name, status code, body).</summary>
     public async Task<List<string>> ReadinessAsync()
     {
