@@ -162,11 +162,16 @@ internal sealed class RedisBackplane : IAsyncDisposable
         _inbox.Writer.TryWrite(null);
     }
 
-    private void MarkDisconnected()
+    /// <param name="sinceMs">
+    /// When the call that failed was started: the last moment this node could still have heard everything. A frozen
+    /// Redis is noticed only when that call times out; counting the degraded TTL from the failure instead would trust
+    /// L1 for the timeout longer than promised.
+    /// </param>
+    private void MarkDisconnected(long? sinceMs = null)
     {
         if (_connected || Interlocked.Read(ref _disconnectedAtMs) == 0)
         {
-            Interlocked.Exchange(ref _disconnectedAtMs, _clock.NowMs);
+            Interlocked.Exchange(ref _disconnectedAtMs, Math.Min(_clock.NowMs, sinceMs ?? long.MaxValue));
         }
 
         _connected = false;
@@ -178,6 +183,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
         var token = _stop.Token;
         while (!token.IsCancellationRequested)
         {
+            long? attemptAt = null;
             try
             {
                 using var tick = CancellationTokenSource.CreateLinkedTokenSource(token);
@@ -194,6 +200,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
                     _catchUpNeeded = true;
                 }
 
+                attemptAt = _clock.NowMs;
                 if (!_subscribed)
                 {
                     await SubscribeAsync();
@@ -211,7 +218,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
             }
             catch (Exception e) when (e is RedisException or TimeoutException or RedisTimeoutException)
             {
-                MarkDisconnected();
+                MarkDisconnected(attemptAt);
                 await DelayAsync(TimeSpan.FromMilliseconds(200), token);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)

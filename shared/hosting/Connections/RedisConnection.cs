@@ -52,6 +52,10 @@ public static class RedisConnection
             options.AsyncTimeout = DefaultTimeoutMs;
         }
 
+        // The client looks for timed-out commands on its heartbeat (1 s by default), so a 1 s timeout could take 2 s
+        // to fire; a 250 ms heartbeat keeps a frozen Redis's detection near the timeout itself.
+        options.HeartbeatInterval = TimeSpan.FromMilliseconds(250);
+
         return options;
     }
 
