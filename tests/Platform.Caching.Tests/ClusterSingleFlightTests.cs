@@ -62,9 +62,10 @@ public sealed class ClusterSingleFlightTests
     [Fact]
     public async Task ALockHolderRenewsItsLockWhileItsFactoryRuns()
     {
-        // A lock of 300 ms and a factory held open far longer: without renewal the other node would take the lock
-        // once it expired and run its own factory.
-        await using var cluster = await CacheCluster.StartAsync(2, o => o.ClusterLockDuration = TimeSpan.FromMilliseconds(300));
+        // A lock of 1.5 s and a factory held open far longer: without renewal the other node would take the lock
+        // once it expired and run its own factory. (300 ms lost the lock once on a loaded CI machine: a renewal
+        // scheduled every 100 ms came more than 200 ms late. Renewal every half second still shows the mechanism.)
+        await using var cluster = await CacheCluster.StartAsync(2, o => o.ClusterLockDuration = TimeSpan.FromMilliseconds(1500));
         var redis = Platform.Testing.TestRedis.Database;
         var lockKey = cluster.Prefix + "lock:slow";
         var release = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -87,7 +88,7 @@ public sealed class ClusterSingleFlightTests
 
             last = ttl;
             return renewals >= 3;
-        }, TimeSpan.FromSeconds(10), "the lock renewed three times");
+        }, TimeSpan.FromSeconds(30), "the lock renewed three times");
         release.SetResult("first");
 
         Assert.Equal("first", await holder);
