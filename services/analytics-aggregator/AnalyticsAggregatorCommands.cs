@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Hosting.CommandLine;
 using Platform.Hosting.Connections;
-using Platform.Messaging.Migrations;
+using Platform.Hosting.Migrations;
 
 namespace AnalyticsAggregator;
 

@@ -36,7 +36,7 @@ public static class AnalyticsAggregatorExtensions
         builder.Services.TryAddSingleton<RabbitMqConnector>();
         builder.Services.AddSingleton<IngestTopology>();
         builder.Services.AddSingleton<IngestStatus>();
-        builder.Services.AddHealthChecks().AddCheck<IngestStatus>("ingest", tags: [HealthTags.Ready]);
+        builder.Services.AddHealthChecks().AddCheck<IngestStatus>("ingest");
         builder.Services.AddHostedService<IngestService>();
         return builder;
     }

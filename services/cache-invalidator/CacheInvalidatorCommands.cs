@@ -1,7 +1,7 @@
 using System.CommandLine;
 using CacheInvalidator.DeadLetters;
 using Platform.Hosting.CommandLine;
-using Platform.Messaging.Migrations;
+using Platform.Hosting.Migrations;
 
 namespace CacheInvalidator;
 

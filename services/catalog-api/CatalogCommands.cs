@@ -2,7 +2,7 @@ using System.CommandLine;
 using Catalog.Api.Seeding;
 using Platform.Hosting.CommandLine;
 using Platform.Hosting.Connections;
-using Platform.Messaging.Migrations;
+using Platform.Hosting.Migrations;
 
 namespace Catalog.Api;
 

@@ -7,15 +7,18 @@ public sealed class CacheOptions : IValidatableObject
 {
     public const string Section = "Cache";
 
+    private const string RangeMessage = "must be between {1} and {2}";
+
     /// <summary>
     /// Prefix of every Redis key and channel. Services of one cluster share it; tests isolate with it. On Redis
     /// Cluster use a hash tag (e.g. <c>{platform}:</c>) so the scripts' keys share a slot.
     /// </summary>
-    [Required, RegularExpression("^[A-Za-z0-9:_.{}-]{1,64}$", ErrorMessage = "must be 1-64 letters, digits or : _ . - { }")]
+    // Messages are format strings ({0} the member, {1}/{2} the bounds): braces meant literally are doubled.
+    [Required(ErrorMessage = "is required"), RegularExpression("^[A-Za-z0-9:_.{}-]{1,64}$", ErrorMessage = "must be 1-64 letters, digits or : _ . - {{ }}")]
     public string KeyPrefix { get; set; } = "platform:";
 
     /// <summary>L1 size bound in bytes (estimated from serialized size). 128 MiB suits a 2-core node running a few services.</summary>
-    [Range(1024, long.MaxValue)]
+    [Range(1024, long.MaxValue, ErrorMessage = RangeMessage)]
     public long L1SizeLimitBytes { get; set; } = 128L * 1024 * 1024;
 
     /// <summary>Use Redis as L2 and backplane. Off: a node-local cache (tests, tools).</summary>
@@ -25,7 +28,7 @@ public sealed class CacheOptions : IValidatableObject
     public TimeSpan DegradedL1Ttl { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Invalidations kept in the Redis stream for nodes to replay after a disconnect. ~100k covers minutes of heavy churn.</summary>
-    [Range(100, 10_000_000)]
+    [Range(100, 10_000_000, ErrorMessage = RangeMessage)]
     public int StreamMaxLength { get; set; } = 100_000;
 
     /// <summary>How often a node compares its last applied sequence with Redis's, catching a lost last message.</summary>
@@ -51,7 +54,7 @@ public sealed class CacheOptions : IValidatableObject
     public TimeSpan ClusterLockMaxHold { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Tags this node remembers invalidations of; past it, it clears L1 rather than grow without bound.</summary>
-    [Range(1000, 10_000_000)]
+    [Range(1000, 10_000_000, ErrorMessage = RangeMessage)]
     public int MaxTrackedTags { get; set; } = 200_000;
 
     /// <summary>Defaults for entries that pass no options.</summary>

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Platform.Hosting;
-using Platform.Hosting.Configuration;
 using StackExchange.Redis;
 
 namespace Platform.Caching;
@@ -16,7 +14,8 @@ public static class CachingServiceCollectionExtensions
     /// </summary>
     public static IHostApplicationBuilder AddPlatformCache(this IHostApplicationBuilder builder, Action<CacheOptions>? configure = null)
     {
-        var options = builder.Services.AddValidatedOptions<CacheOptions>(CacheOptions.Section);
+        builder.Services.AddSingleton<IValidateOptions<CacheOptions>, CacheOptionsValidator>();
+        var options = builder.Services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateOnStart();
         if (configure is not null)
         {
             options.Configure(configure);
@@ -33,7 +32,7 @@ public static class CachingServiceCollectionExtensions
         });
         builder.Services.AddSingleton<ITwoLevelCache>(sp => sp.GetRequiredService<TwoLevelCache>());
         builder.Services.AddHostedService<CacheStarter>();
-        builder.Services.AddHealthChecks().AddCheck<CacheHealthCheck>("cache", tags: [HealthTags.Ready]);
+        builder.Services.AddHealthChecks().AddCheck<CacheHealthCheck>("cache");
         return builder;
     }
 

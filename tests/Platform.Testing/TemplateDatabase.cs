@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Platform.Messaging.Migrations;
+using Platform.Hosting.Migrations;
 
 namespace Platform.Testing;
 
@@ -12,14 +12,6 @@ namespace Platform.Testing;
 /// </summary>
 internal static class TemplateDatabase
 {
-    // Read from disk rather than from the service assemblies so this project needs no reference to the services.
-    private static readonly (string Folder, string Schema)[] Sources =
-    [
-        ("services/catalog-api/Migrations", "catalog"),
-        ("services/cache-invalidator/Migrations", "invalidator"),
-        ("services/analytics-aggregator/Migrations", "analytics"),
-    ];
-
     private const int CloneAttempts = 50;
     private const string SourceBusy = "55006";
 
@@ -122,7 +114,7 @@ internal static class TemplateDatabase
     {
         var root = RepositoryRoot();
         var sources = new List<(string, IReadOnlyList<MigrationScript>)>();
-        foreach (var (folder, schema) in Sources)
+        foreach (var (folder, schema) in ServiceList(root))
         {
             // A service with no scripts yet still gets its schema and history table, as `migrate` gives it in production.
             var directory = Path.Combine(root, folder);
@@ -130,6 +122,37 @@ internal static class TemplateDatabase
         }
 
         return sources;
+    }
+
+    /// <summary>
+    /// Each service project's Migrations folder and schema, from the one list of services (<c>infra/services.tsv</c>,
+    /// which <c>./platform</c> reads too), in its order. Read from disk rather than from the service assemblies so
+    /// this project needs no reference to the services.
+    /// </summary>
+    internal static IReadOnlyList<(string Folder, string Schema)> ServiceList(string root)
+    {
+        var list = new List<(string, string)>();
+        foreach (var line in File.ReadLines(Path.Combine(root, "infra", "services.tsv")))
+        {
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            var columns = line.Split('\t');
+            if (columns.Length < 5)
+            {
+                throw new InvalidOperationException($"infra/services.tsv: '{line}' needs 5 tab-separated columns (node, port, project folder, assembly, schema)");
+            }
+
+            var entry = (Path.Combine(columns[2], "Migrations"), columns[4]);
+            if (!list.Contains(entry))
+            {
+                list.Add(entry);
+            }
+        }
+
+        return list;
     }
 
     private static string RepositoryRoot()

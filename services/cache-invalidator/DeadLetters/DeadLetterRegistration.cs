@@ -26,7 +26,7 @@ public static class DeadLetterRegistration
         builder.Services.AddHostedService<DeadLetterMover>();
         builder.Services.TryAddSingleton<DeadLetterRetention>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeadLetterRetention>());
-        builder.Services.AddHealthChecks().AddCheck<DeadLetterMoverHealthCheck>("dead-letter-mover", tags: [HealthTags.Ready]);
+        builder.Services.AddHealthChecks().AddCheck<DeadLetterMoverHealthCheck>("dead-letter-mover");
         return builder;
     }
 

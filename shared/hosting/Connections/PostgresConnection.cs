@@ -26,7 +26,7 @@ public static class PostgresConnection
             return dataSource.Build();
         });
         // AspNetCore.HealthChecks.NpgSql: SELECT 1 on a connection of the service's own data source (what ours did).
-        builder.Services.AddHealthChecks().AddNpgSql(sp => sp.GetRequiredService<NpgsqlDataSource>(), name: "postgres", tags: [HealthTags.Ready]);
+        builder.Services.AddHealthChecks().AddNpgSql(sp => sp.GetRequiredService<NpgsqlDataSource>(), name: "postgres");
         return builder;
     }
 

@@ -26,7 +26,7 @@ public static class RedisConnection
         });
         // AspNetCore.HealthChecks.Redis: PING through the service's own connection, for every configured endpoint (and
         // CLUSTER INFO on a cluster) — what ours did, and a little more.
-        builder.Services.AddHealthChecks().AddRedis(sp => sp.GetRequiredService<IConnectionMultiplexer>(), name: "redis", tags: [HealthTags.Ready]);
+        builder.Services.AddHealthChecks().AddRedis(sp => sp.GetRequiredService<IConnectionMultiplexer>(), name: "redis");
         // Redis commands become spans (children of the cache's own spans) whenever tracing is on (an OTLP endpoint).
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddRedisInstrumentation());
         return builder;

@@ -9,7 +9,8 @@ namespace Platform.Hosting;
 
 /// <summary>
 /// <c>/health/live</c>: the process answers (no dependency checked, so an orchestrator does not restart a node
-/// because Redis is down). <c>/health/ready</c>: every check tagged <see cref="HealthTags.Ready"/>, with a JSON body.
+/// because Redis is down). <c>/health/ready</c>: every registered check (the servers and loops the service cannot work
+/// without — libraries register theirs untagged, as ASP.NET Core's own and MassTransit's do), with a JSON body.
 /// </summary>
 public static class HealthEndpoints
 {
@@ -19,7 +20,7 @@ public static class HealthEndpoints
             .DisableHttpMetrics();
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
-            Predicate = check => check.Tags.Contains(HealthTags.Ready),
+            Predicate = _ => true,
             ResponseWriter = WriteAsync,
         }).DisableHttpMetrics();
         return endpoints;

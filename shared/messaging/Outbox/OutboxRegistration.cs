@@ -61,7 +61,7 @@ public static class OutboxRegistration
                 sp.GetRequiredService<IOptions<OutboxOptions>>(),
                 sp.GetRequiredService<TimeProvider>()),
             HealthStatus.Degraded,
-            [HealthTags.Ready]));
+            tags: null));
         return builder;
     }
 }

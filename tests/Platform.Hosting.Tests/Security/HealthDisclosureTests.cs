@@ -24,10 +24,10 @@ public sealed class HealthDisclosureTests : IAsyncLifetime
         builder.WebHost.UseTestServer();
         builder.AddPlatformDefaults("sample-service");
         builder.Services.AddHealthChecks()
-            .AddCheck("throws", () => throw new InvalidOperationException("cannot connect: " + Secret), tags: [HealthTags.Ready])
-            .AddCheck("returns-exception", () => HealthCheckResult.Unhealthy("PostgreSQL unreachable: " + Secret, new InvalidOperationException(Secret)), tags: [HealthTags.Ready])
-            .AddCheck("degraded", () => HealthCheckResult.Degraded("server said: " + Secret), tags: [HealthTags.Ready])
-            .AddCheck("fine", () => HealthCheckResult.Healthy("ping 1.0 ms"), tags: [HealthTags.Ready]);
+            .AddCheck("throws", () => throw new InvalidOperationException("cannot connect: " + Secret))
+            .AddCheck("returns-exception", () => HealthCheckResult.Unhealthy("PostgreSQL unreachable: " + Secret, new InvalidOperationException(Secret)))
+            .AddCheck("degraded", () => HealthCheckResult.Degraded("server said: " + Secret))
+            .AddCheck("fine", () => HealthCheckResult.Healthy("ping 1.0 ms"));
         _app = builder.Build();
         _app.UsePlatformDefaults();
         await _app.StartAsync();

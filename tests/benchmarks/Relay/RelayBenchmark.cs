@@ -13,8 +13,8 @@ using Platform.Benchmarks.Reporting;
 using Platform.Benchmarks.Support;
 using Platform.Contracts.Catalog;
 using Platform.Hosting.Connections;
+using Platform.Hosting.Migrations;
 using Platform.Messaging.Bus;
-using Platform.Messaging.Migrations;
 using Platform.Messaging.Outbox;
 
 namespace Platform.Benchmarks.Relay;

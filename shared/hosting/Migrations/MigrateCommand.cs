@@ -4,7 +4,7 @@ using Npgsql;
 using Platform.Hosting.CommandLine;
 using Platform.Hosting.Connections;
 
-namespace Platform.Messaging.Migrations;
+namespace Platform.Hosting.Migrations;
 
 /// <summary>The <c>migrate</c> verb every service binary has: applies the service's embedded SQL migrations.</summary>
 public static class MigrateCommand

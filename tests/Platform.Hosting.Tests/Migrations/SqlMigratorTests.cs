@@ -9,10 +9,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Platform.Messaging.Migrations;
+using Platform.Hosting.Migrations;
 using Platform.Testing;
 
-namespace Platform.Messaging.Tests.Migrations;
+namespace Platform.Hosting.Tests.Migrations;
 
 public sealed class SqlMigratorTests
 {

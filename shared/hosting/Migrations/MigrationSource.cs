@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Text;
 
-namespace Platform.Messaging.Migrations;
+namespace Platform.Hosting.Migrations;
 
 /// <summary>
 /// Loads migration scripts named <c>&lt;version&gt;_&lt;name&gt;.sql</c> (e.g. <c>0001_create_products.sql</c>:

@@ -1,4 +1,4 @@
-namespace Platform.Messaging.Migrations;
+namespace Platform.Hosting.Migrations;
 
 /// <summary>
 /// A migration cannot be loaded or applied. The message names the script (file, resource or migration name)

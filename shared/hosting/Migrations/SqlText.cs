@@ -1,4 +1,4 @@
-namespace Platform.Messaging.Migrations;
+namespace Platform.Hosting.Migrations;
 
 // Just enough of PostgreSQL's lexical rules to find the statements of a script: comments (nested block
 // comments too), 'strings', E'strings' with backslash escapes, "identifiers" and $tag$dollar quotes$tag$.

@@ -1,4 +1,4 @@
-namespace Platform.Messaging.Migrations;
+namespace Platform.Hosting.Migrations;
 
 /// <summary>What one <see cref="SqlMigrator.MigrateAsync"/> run did to a schema.</summary>
 /// <param name="Schema">The migrated schema.</param>

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Platform.Messaging.Migrations;
+namespace Platform.Hosting.Migrations;
 
 /// <summary>
 /// One versioned SQL migration of a schema. <see cref="MigrationSource"/> builds these from files named

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Platform.Messaging.Migrations;
+namespace Platform.Hosting.Migrations;
 
 /// <summary>
 /// Applies versioned SQL scripts to one schema of a PostgreSQL database and records them in

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Platform.Messaging.Migrations;
+namespace Platform.Hosting.Migrations;
 
 // The naming and ordering rules shared by the sources and the migrator, so a hand-built script list
 // is held to the same rules as files.
