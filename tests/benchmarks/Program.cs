@@ -11,7 +11,7 @@ using Platform.Benchmarks.Reporting;
 // Plain runners measure servers, not a method: `relay` (outbox relay throughput), `relay-publish-paths`,
 // `commit-latency` (write on one node, relay on the other), `read-path` (wrk: cached list vs /health/live and
 // vs uncached), `cache-latency` (L2 hits, cross-node invalidation), `invalidation` (end to end across catalog
-// nodes, invalidator throughput), `analytics`, `fusion-peer` (our cache side by side with FusionCache 2.9). `report` merges a ./platform bench run. Anything else goes to
+// nodes, invalidator throughput), `analytics`, `fusion-peer` (our cache side by side with FusionCache 2.9). `suite` is ./platform bench: every runner in turn, then one report. Anything else goes to
 // BenchmarkSwitcher (microbenchmarks). Every runner prints Markdown; `--results FILE` also writes its figures as
 // JSON (what ./platform bench collects). A bad option: one line naming it, exit 2.
 var runners = new Dictionary<string, Func<BenchOptions, BenchResults, Task<int>>>(StringComparer.Ordinal)
@@ -29,9 +29,9 @@ var runners = new Dictionary<string, Func<BenchOptions, BenchResults, Task<int>>
 try
 {
     var resultsFile = TakeResultsOption(ref args);
-    if (args is ["report", .. var reportArgs])
+    if (args is ["suite", .. var suiteArgs])
     {
-        return await SuiteReport.RunAsync(new BenchOptions("report", reportArgs));
+        return await SuiteCommand.RunAsync(new BenchOptions("bench", suiteArgs));
     }
 
     var name = args is [var first, ..] && runners.ContainsKey(first) ? first : "benchmarkdotnet";

@@ -8,50 +8,37 @@ using System.Text.RegularExpressions;
 namespace Platform.Benchmarks.Reporting;
 
 /// <summary>
-/// <c>report --parts DIR --out PATH_WITHOUT_EXTENSION --stamp S [--quick] [--long] …</c>: what <c>./platform bench</c>
-/// calls last. Merges the runs listed in <c>DIR/runs.tsv</c> (name, kind, exit code, seconds, log, load average
-/// before and after), each runner's
-/// <c>DIR/NAME.json</c> (written through <c>--results</c>), the test runs' summaries (from their logs) and the
-/// consistency checker's JSON when it exists, with the machine and the versions the script passes, into
-/// <c>PATH.json</c> and <c>PATH.md</c>. Prints the Markdown. Exits 1 when a run failed.
+/// The last step of <c>./platform bench</c> (<see cref="SuiteCommand"/>): merges each runner's results JSON (written
+/// through <c>--results</c>), the long test suites' totals (from their TRX files) and the consistency checker's JSON
+/// when it exists, with the machine and the servers' versions, into <c>PATH.json</c> and <c>PATH.md</c>. Prints the
+/// Markdown. Returns 1 when a run failed.
 /// </summary>
 internal static partial class SuiteReport
 {
-    public static async Task<int> RunAsync(BenchOptions options)
+    public static async Task<int> WriteAsync(SuiteReportInput input)
     {
-        var parts = options.Text("--parts") ?? throw new BenchOptionException("report: --parts DIR is required");
-        var output = options.Text("--out") ?? throw new BenchOptionException("report: --out PATH is required");
-        var stamp = options.Text("--stamp") ?? DateTime.UtcNow.ToString("yyyy-MM-ddTHH-mm-ssZ", CultureInfo.InvariantCulture);
-        var quick = options.Flag("--quick");
-        var longRun = options.Flag("--long");
-        var consistencyFile = options.Text("--consistency");
-        string Value(string name) => options.Text(name) ?? "unknown";
+        var v = input.Versions;
         var machine = new SuiteMachine(
             Environment.ProcessorCount, Machine.Cpu(), Machine.MemoryGiB(), RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription,
-            Value("--dotnet-sdk"), Value("--postgresql"), Value("--redis"), Value("--rabbitmq"), Value("--erlang"));
-        var git = new SuiteGit(Value("--git-commit"), options.Flag("--git-dirty"));
-        var load = new SuiteLoad(Value("--load-before"), options.Text("--load-after") ?? Machine.LoadAverage());
-        var wall = options.Int("--wall-seconds", 0, min: 0);
-        options.EnsureAllUsed();
+            v.DotnetSdk, v.Postgresql, v.Redis, v.Rabbitmq, v.Erlang);
+        var git = new SuiteGit(v.GitCommit, v.GitDirty);
+        var load = new SuiteLoad(input.LoadBefore, input.LoadAfter);
+        var (stamp, quick, longRun, consistencyFile, output) = (input.Stamp, input.Quick, input.Long, input.ConsistencyFile, input.Output);
+        var wall = input.WallSeconds;
 
         var runs = new List<RunnerResult>();
-        foreach (var line in await File.ReadAllLinesAsync(Path.Combine(parts, "runs.tsv")))
+        foreach (var step in input.Runs)
         {
-            if (line.Split('\t') is not [var name, var kind, var exit, var seconds, var log, var before, var after])
-            {
-                continue;
-            }
-
-            var exitCode = int.Parse(exit, CultureInfo.InvariantCulture);
-            var run = kind == "test"
-                ? await TestRunAsync(name, exitCode, seconds, log, name == "consistency" ? consistencyFile : null)
-                : await BenchRunAsync(Path.Combine(parts, name + ".json"), name, exitCode, seconds, log);
+            var seconds = step.Seconds.ToString(CultureInfo.InvariantCulture);
+            var run = step.IsTestSuite
+                ? TestRun(step.Name, step.ExitCode, seconds, step.Log, step.Output, step.Name == "consistency" ? consistencyFile : null)
+                : await BenchRunAsync(step.Output, step.Name, step.ExitCode, seconds, step.Log);
             // Test runs are summarised here, after the fact: their figures carry the load at the end of the run.
             runs.Add(run with
             {
-                LoadBefore = before,
-                LoadAfter = after,
-                Figures = kind == "test" ? [.. run.Figures.Select(f => f with { Load = after })] : run.Figures,
+                LoadBefore = step.LoadBefore,
+                LoadAfter = step.LoadAfter,
+                Figures = step.IsTestSuite ? [.. run.Figures.Select(f => f with { Load = step.LoadAfter })] : run.Figures,
             });
         }
 
@@ -95,15 +82,14 @@ internal static partial class SuiteReport
         return exitCode == 0 ? written : written with { Status = "failed", ExitCode = exitCode, Error = (written.Error ?? $"exit {exitCode}") + $"; log {log}" };
     }
 
-    private static async Task<RunnerResult> TestRunAsync(string name, int exitCode, string seconds, string log, string? consistencyFile)
+    private static RunnerResult TestRun(string name, int exitCode, string seconds, string log, string trxFolder, string? consistencyFile)
     {
         var results = new BenchResults(name, []);
-        var text = File.Exists(log) ? await File.ReadAllTextAsync(log) : "";
-        var totals = TestTotals().Matches(text).Select(m => (Failed: Int(m, 1), Passed: Int(m, 2), Skipped: Int(m, 3))).ToList();
+        var totals = TestTotals.Read(trxFolder);
         var section = name == "consistency" ? "Consistency checker (long)" : "Bad-input suite (long)";
-        results.Add(section, "tests passed", totals.Sum(t => t.Passed), "");
-        results.Add(section, "tests failed", totals.Sum(t => t.Failed), "", target: Target.AtMost(0, ""));
-        if (totals.Count == 0 || totals.Sum(t => t.Passed + t.Failed) == 0)
+        results.Add(section, "tests passed", totals.Passed, "");
+        results.Add(section, "tests failed", totals.Failed, "", target: Target.AtMost(0, ""));
+        if (totals.Passed + totals.Failed == 0)
         {
             results.Note("no test ran: the filter matched nothing (is the suite there yet?)");
         }
@@ -112,7 +98,7 @@ internal static partial class SuiteReport
         {
             if (File.Exists(consistencyFile))
             {
-                AddConsistencyFigures(results, section, JsonNode.Parse(await File.ReadAllTextAsync(consistencyFile)));
+                AddConsistencyFigures(results, section, JsonNode.Parse(File.ReadAllText(consistencyFile)));
             }
             else
             {
@@ -122,8 +108,6 @@ internal static partial class SuiteReport
 
         return new RunnerResult(name, [], exitCode == 0 ? "ok" : "failed", exitCode, exitCode == 0 ? null : $"dotnet test exit {exitCode}; log {log}",
             double.Parse(seconds, CultureInfo.InvariantCulture), results.LoadBefore, Machine.LoadAverage(), results.Figures, results.Notes);
-
-        static int Int(Match m, int group) => int.Parse(m.Groups[group].Value, CultureInfo.InvariantCulture);
     }
 
     /// <summary>
@@ -226,12 +210,14 @@ internal static partial class SuiteReport
         return text.ToString().TrimEnd() + Environment.NewLine;
     }
 
-    [GeneratedRegex(@"(?:Passed|Failed)!\s+-\s+Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)", RegexOptions.CultureInvariant)]
-    private static partial Regex TestTotals();
-
     [GeneratedRegex("(stale.*(beyond|bound))|lost", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ZeroTarget();
 }
+
+/// <summary>What <see cref="SuiteCommand"/> hands the report: the steps it ran and what it read of the machine.</summary>
+internal sealed record SuiteReportInput(
+    IReadOnlyList<SuiteRun> Runs, string Output, string Stamp, bool Quick, bool Long, string? ConsistencyFile, ServerVersions Versions,
+    string LoadBefore, string LoadAfter, int WallSeconds);
 
 internal sealed record Suite(
     string Stamp, string Mode, bool Long, int WallSeconds, SuiteGit Git, SuiteMachine Machine, SuiteLoad LoadAverage,
