@@ -64,18 +64,13 @@ public sealed class CatalogWrite
         where TBody : class
         where TRow : class, IVersionedRow
     {
-        if (body is null)
+        if (Refusal(body, validate, target.InvalidTitle) is { } invalid)
         {
-            return Problems.BodyRequired();
-        }
-
-        if (validate(body) is { Count: > 0 } errors)
-        {
-            return Problems.Validation(errors, target.InvalidTitle);
+            return invalid;
         }
 
         var id = (await Db.Database.SqlQuery<long>($"SELECT nextval(pg_get_serial_sequence({target.Table}, 'id')) AS \"Value\"").ToListAsync(Aborted))[0];
-        var (row, events) = create(body, id, Now);
+        var (row, events) = create(body!, id, Now);
         Db.Add(row);
         if (await CommitAsync(events, target) is { } refused)
         {
@@ -93,14 +88,9 @@ public sealed class CatalogWrite
         where TBody : class
         where TRow : class, IVersionedRow
     {
-        if (body is null)
+        if (Refusal(body, validate, target.InvalidTitle) is { } invalid)
         {
-            return Problems.BodyRequired();
-        }
-
-        if (validate(body) is { Count: > 0 } errors)
-        {
-            return Problems.Validation(errors, target.InvalidTitle);
+            return invalid;
         }
 
         if (string.IsNullOrEmpty(ifMatch))
@@ -115,7 +105,7 @@ public sealed class CatalogWrite
         }
 
         row!.Version++;
-        if (await CommitAsync(apply(row, body, Now), target) is { } refused)
+        if (await CommitAsync(apply(row, body!, Now), target) is { } refused)
         {
             return refused;
         }
@@ -148,6 +138,10 @@ public sealed class CatalogWrite
     /// <summary>Commits events that change no versioned row (a view), through the same outbox, save and eviction.</summary>
     public async Task RecordAsync(WriteEvents events) =>
         _ = await CommitAsync(events, NoConstraints, "Invalid request");
+
+    private static ValidationProblem? Refusal<TBody>(TBody? body, Func<TBody, Dictionary<string, string[]>> validate, string title)
+        where TBody : class =>
+        body is null ? Problems.BodyRequired() : validate(body) is { Count: > 0 } errors ? Problems.Validation(errors, title) : null;
 
     private async Task<(TRow? Row, ProblemHttpResult? Refusal)> LoadAsync<TRow, TDto>(WriteTarget<TRow, TDto> target, long id, string? ifMatch)
         where TRow : class, IVersionedRow

@@ -35,9 +35,9 @@ public static class Problems
     public static ValidationProblem Field(string field, string reason, string title = "Invalid request") =>
         Validation(new Dictionary<string, string[]> { [field] = [reason] }, title);
 
-    /// <summary>400 for a request whose JSON body is missing.</summary>
-    public static ProblemHttpResult BodyRequired() =>
-        TypedResults.Problem(Create(StatusCodes.Status400BadRequest, "Request body required", "Send a JSON object body."));
+    /// <summary>400 for a request whose JSON body is missing: a validation problem naming <c>body</c>, like any field.</summary>
+    public static ValidationProblem BodyRequired() =>
+        Field("body", "is required: send a JSON object", "Request body required");
 
     /// <summary>404 for <paramref name="what"/> (e.g. <c>Product</c>) looked up by <paramref name="identifier"/>.</summary>
     public static ProblemHttpResult NotFound(string what, object identifier)
