@@ -30,6 +30,7 @@ public static class CatalogExtensions
         builder.AddOutboxRelay(CatalogCommands.Schema);
         builder.AddApiKeyAuthentication(CatalogScopes.Write);
         builder.AddPlatformRateLimiting();
+        builder.AddViewLimits();
 
         builder.Services.AddValidatedOptions<CatalogOptions>(CatalogOptions.Section);
         builder.Services.TryAddTimeProvider();

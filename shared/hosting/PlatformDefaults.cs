@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Platform.Hosting.Configuration;
 using Platform.Hosting.Errors;
+using Platform.Hosting.Http;
 using Platform.Hosting.Metrics;
 using Platform.Hosting.Security;
 using Platform.Hosting.Telemetry;
@@ -39,6 +40,7 @@ public static class PlatformDefaults
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.AddPlatformHardening();
+        builder.AddForwardedClients();
         // A body that does not bind (malformed JSON, a wrong type, another content type) throws, so the handler
         // answers with the field and the reason instead of a bare 400.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -50,6 +52,7 @@ public static class PlatformDefaults
     /// <summary>Error handling middleware and the platform endpoints (<c>/health/*</c>, <c>/metrics</c>).</summary>
     public static WebApplication UsePlatformDefaults(this WebApplication app)
     {
+        app.UseForwardedClients();
         app.UsePlatformHardening();
         app.UseExceptionHandler();
         app.UseProblemStatusPages();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using Catalog.Api.Seeding;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,6 +25,8 @@ public class CatalogFixture : ServiceFixture
             ["Auth:ApiKeys:1:Scopes:0"] = "catalog:read",
             ["RateLimiting:PermitsPerSecond"] = "10000",
             ["RateLimiting:Burst"] = "10000",
+            ["Catalog:ViewsPerSecond"] = "10000",
+            ["Catalog:ViewsBurst"] = "10000",
             // The bad-input suites send hundreds of wrong keys from one address; the tests of the limit set their own.
             ["Auth:FailedKeyLimit"] = "1000000",
         };
@@ -62,6 +65,28 @@ public class CatalogFixture : ServiceFixture
         }
 
         return values;
+    }
+
+    /// <summary>The text of every SQL command (or batch) sent to this fixture's database while <paramref name="action"/> ran.</summary>
+    public async Task<List<string>> SqlDuringAsync(Func<Task> action)
+    {
+        var database = Database.Name;
+        var commands = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Npgsql",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = activity =>
+            {
+                if (Equals(activity.GetTagItem("db.namespace") ?? activity.GetTagItem("db.name"), database))
+                {
+                    commands.Enqueue((activity.GetTagItem("db.query.text") ?? activity.GetTagItem("db.statement"))?.ToString() ?? "");
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await action();
+        return [.. commands];
     }
 
     public static async Task<T> GetJsonAsync<T>(HttpClient client, string path)

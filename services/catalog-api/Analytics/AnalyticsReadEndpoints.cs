@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Caching;
 using Platform.Contracts.Caching;
+using Platform.Hosting.Errors;
 
 namespace Catalog.Api.Analytics;
 
@@ -52,7 +53,7 @@ public static class AnalyticsReadEndpoints
         var size = ParseInt(limit, "limit", DefaultLimit, MaxLimit, errors);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors, title: "Invalid popular products parameters");
+            return Problems.Validation(errors, "Invalid popular products parameters");
         }
 
         long? categoryId = null;
@@ -61,7 +62,7 @@ public static class AnalyticsReadEndpoints
             categoryId = await categories.ResolveAsync(category, cancellationToken);
             if (categoryId is null)
             {
-                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Category not found", detail: $"No category has the id or slug '{category}'.");
+                return Problems.NotFound("Category", category);
             }
         }
 
@@ -95,12 +96,12 @@ public static class AnalyticsReadEndpoints
 
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors, title: "Invalid daily statistics parameters");
+            return Problems.Validation(errors, "Invalid daily statistics parameters");
         }
 
         if (await categories.ResolveAsync(id, cancellationToken) is not { } categoryId)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Category not found", detail: $"No category has the id or slug '{id}'.");
+            return Problems.NotFound("Category", id);
         }
 
         var payload = await GetAsync(cache, options.Value, time, CacheNames.CategoryDaily(categoryId, first, last), [CacheNames.AnalyticsCategory(categoryId)],

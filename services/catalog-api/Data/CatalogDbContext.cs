@@ -51,7 +51,7 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
     }
 }
 
-public sealed class Category
+public sealed class Category : IVersionedRow
 {
     public long Id { get; set; }
 
@@ -68,7 +68,7 @@ public sealed class Category
     public int Version { get; set; } = 1;
 }
 
-public sealed class Product
+public sealed class Product : IVersionedRow
 {
     public long Id { get; set; }
 

@@ -7,6 +7,12 @@ public static class ETags
 {
     public static string ForVersion(int version) => $"\"v{version}\"";
 
+    /// <summary>
+    /// True when an <c>If-Match</c> header names exactly <paramref name="version"/>. <c>*</c>, weak tags and lists do not
+    /// match: a write must say which version it read, or it could overwrite a change it never saw.
+    /// </summary>
+    public static bool Matches(string ifMatch, int version) => TryParseVersion(ifMatch, out var named) && named == version;
+
     /// <summary>Reads the version an <c>If-Match</c> header names; false when the header is not one of our ETags.</summary>
     public static bool TryParseVersion(string? header, out int version)
     {

@@ -3,6 +3,7 @@ using Catalog.Api.Categories;
 using Catalog.Api.Http;
 using Npgsql;
 using Platform.Contracts.Caching;
+using Platform.Hosting.Errors;
 
 namespace Catalog.Api.Products;
 
@@ -47,7 +48,7 @@ public static class ProductReadEndpoints
 
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors, title: "Invalid list parameters");
+            return Problems.Validation(errors, "Invalid list parameters");
         }
 
         long? categoryId = null;
@@ -56,7 +57,7 @@ public static class ProductReadEndpoints
             categoryId = await categories.ResolveAsync(category, cancellationToken);
             if (categoryId is null)
             {
-                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Category not found", detail: $"No category has the id or slug '{category}'.");
+                return Problems.NotFound("Category", category);
             }
         }
 
@@ -73,7 +74,7 @@ public static class ProductReadEndpoints
             await ProductQueries.GetAsync(s.db, s.id, ct) is { } product ? CachedJson.Build(product, ETags.ForVersion(product.Version)) : null, cancellationToken);
         if (payload is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Product not found", detail: $"No product has id {id}.");
+            return Problems.NotFound("Product", id);
         }
 
         return cached.Write(context, payload);

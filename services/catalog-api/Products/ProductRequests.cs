@@ -2,10 +2,13 @@ using System.Text.RegularExpressions;
 
 namespace Catalog.Api.Products;
 
-/// <summary>Body of <c>POST /api/products</c>.</summary>
+/// <summary>Body of <c>POST /api/products</c>; <c>description</c>, <c>currency</c> and <c>status</c> default to "", EUR, draft.</summary>
 public sealed record CreateProductRequest(string? Sku, string? Name, string? Description, long? CategoryId, decimal? Price, string? Currency, string? Status);
 
-/// <summary>Body of <c>PUT /api/products/{id}</c>: the product's new state (the sku never changes).</summary>
+/// <summary>
+/// Body of <c>PUT /api/products/{id}</c>: the product's whole new state (the sku never changes). Every field is required:
+/// a PUT replaces, so a field left out would otherwise be blanked or kept depending on which field it was.
+/// </summary>
 public sealed record UpdateProductRequest(string? Name, string? Description, long? CategoryId, decimal? Price, string? Currency, string? Status);
 
 /// <summary>Field rules for product bodies; each failure names the field and says what is allowed.</summary>
@@ -16,7 +19,7 @@ internal static partial class ProductRules
 
     public static Dictionary<string, string[]> Validate(CreateProductRequest request)
     {
-        var errors = ValidateState(request.Name, request.Description, request.CategoryId, request.Price, request.Currency, request.Status);
+        var errors = ValidateState(request.Name, request.Description, request.CategoryId, request.Price, request.Currency, request.Status, replace: false);
         if (string.IsNullOrEmpty(request.Sku))
         {
             errors["sku"] = ["is required"];
@@ -30,9 +33,10 @@ internal static partial class ProductRules
     }
 
     public static Dictionary<string, string[]> Validate(UpdateProductRequest request) =>
-        ValidateState(request.Name, request.Description, request.CategoryId, request.Price, request.Currency, request.Status);
+        ValidateState(request.Name, request.Description, request.CategoryId, request.Price, request.Currency, request.Status, replace: true);
 
-    private static Dictionary<string, string[]> ValidateState(string? name, string? description, long? categoryId, decimal? price, string? currency, string? status)
+    /// <param name="replace">A PUT: the fields a create defaults are required too.</param>
+    private static Dictionary<string, string[]> ValidateState(string? name, string? description, long? categoryId, decimal? price, string? currency, string? status, bool replace)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(name))
@@ -48,7 +52,11 @@ internal static partial class ProductRules
             errors["name"] = ["must not contain control characters"];
         }
 
-        if (description is { Length: > 2000 })
+        if (description is null && replace)
+        {
+            errors["description"] = ["is required (send \"\" for none)"];
+        }
+        else if (description is { Length: > 2000 })
         {
             errors["description"] = ["must be at most 2000 characters"];
         }
@@ -83,12 +91,20 @@ internal static partial class ProductRules
             errors["price"] = ["must have at most two decimals"];
         }
 
-        if (currency is not null && !CurrencyFormat().IsMatch(currency))
+        if (currency is null && replace)
+        {
+            errors["currency"] = ["is required"];
+        }
+        else if (currency is not null && !CurrencyFormat().IsMatch(currency))
         {
             errors["currency"] = ["must be a three-letter ISO 4217 code in capitals, e.g. EUR"];
         }
 
-        if (status is not null && !Statuses.Contains(status))
+        if (status is null && replace)
+        {
+            errors["status"] = ["is required"];
+        }
+        else if (status is not null && !Statuses.Contains(status))
         {
             errors["status"] = ["must be one of: draft, active, archived"];
         }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Platform.Hosting.Errors;
 
@@ -9,7 +8,7 @@ namespace Platform.Hosting.Errors;
 /// Turns exceptions that are the client's fault (malformed JSON, oversized body, bad request line) into the
 /// 4xx ProblemDetails they deserve, and everything else into a 500 ProblemDetails without internals.
 /// </summary>
-internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+internal sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -26,16 +25,9 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             logger.LogError(exception, "Unhandled exception on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
         }
 
-        httpContext.Response.StatusCode = status;
-        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
-        if (FieldError(exception) is { } field)
-        {
-            // The shape of a validation problem: clients read the field and the reason the same way for both.
-            problem.Extensions["errors"] = new Dictionary<string, string[]> { [field.Name] = [field.Reason] };
-        }
-
+        var errors = FieldError(exception) is { } field ? new Dictionary<string, string[]> { [field.Name] = [field.Reason] } : null;
         // A client that refuses JSON gets the bare status: handled either way, so the middleware neither rethrows nor logs it again.
-        await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, Exception = exception, ProblemDetails = problem });
+        await ProblemResponses.WriteAsync(httpContext, Problems.Create(status, title, detail, errors), exception);
         return true;
     }
 

@@ -48,11 +48,6 @@ public static class PlatformHardening
     /// the client refuses JSON (never the text/plain page ASP.NET Core writes by default).
     /// </summary>
     public static IApplicationBuilder UseProblemStatusPages(this IApplicationBuilder app) =>
-        app.UseStatusCodePages(static context => context.HttpContext.RequestServices.GetService<IProblemDetailsService>() is { } problems
-            ? problems.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context.HttpContext,
-                ProblemDetails = { Status = context.HttpContext.Response.StatusCode },
-            }).AsTask()
-            : Task.CompletedTask);
+        app.UseStatusCodePages(static context =>
+            ProblemResponses.WriteAsync(context.HttpContext, Problems.Create(context.HttpContext.Response.StatusCode)));
 }

@@ -170,10 +170,10 @@ public sealed class CatalogBadInputTests(SeededCatalogFixture fixture, ITestOutp
         (HttpMethod Method, string Path, string Body)[] writes =
         [
             (HttpMethod.Post, "/api/products", "{\"sku\":\"BI-OK-1\",\"name\":\"n\",\"categoryId\":1,\"price\":1}"),
-            (HttpMethod.Put, "/api/products/3", "{\"name\":\"n\",\"categoryId\":1,\"price\":1}"),
+            (HttpMethod.Put, "/api/products/3", "{\"name\":\"n\",\"description\":\"\",\"categoryId\":1,\"price\":1,\"currency\":\"EUR\",\"status\":\"draft\"}"),
             (HttpMethod.Delete, "/api/products/3", ""),
             (HttpMethod.Post, "/api/categories", "{\"slug\":\"bi-ok\",\"name\":\"n\"}"),
-            (HttpMethod.Put, "/api/categories/2", "{\"slug\":\"bi-ok-2\",\"name\":\"n\"}"),
+            (HttpMethod.Put, "/api/categories/2", "{\"slug\":\"bi-ok-2\",\"name\":\"n\",\"description\":\"\"}"),
         ];
         for (var i = 0; i < BadInputSettings.Cases; i++)
         {

@@ -32,7 +32,7 @@ public sealed class CatalogInputClassTests(SeededCatalogFixture fixture, ITestOu
     public async Task EveryRefusalUnderEveryAcceptHeaderIsAProblemDetailsOrABareStatus()
     {
         await using var node = StartKestrelNode();
-        await using var limited = StartKestrelNode(new() { ["RateLimiting:PermitsPerSecond"] = "1", ["RateLimiting:Burst"] = "1" });
+        await using var limited = StartKestrelNode(new() { ["Catalog:ViewsPerSecond"] = "1", ["Catalog:ViewsBurst"] = "1" });
         await using var locked = StartKestrelNode(new() { ["Auth:FailedKeyLimit"] = "1", ["Auth:FailedKeyWindow"] = "01:00:00" });
         var client = node.CreateClient();
         var limitedClient = limited.CreateClient();
@@ -40,7 +40,7 @@ public sealed class CatalogInputClassTests(SeededCatalogFixture fixture, ITestOu
         var before = await SnapshotAsync();
         var slug = await fixture.ScalarAsync<string>("SELECT slug FROM catalog.categories WHERE id = 1");
         var product = Encoding.UTF8.GetBytes("{\"sku\":\"ACC-1\",\"name\":\"n\",\"categoryId\":1,\"price\":1}");
-        var update = Encoding.UTF8.GetBytes("{\"name\":\"n\",\"categoryId\":1,\"price\":1}");
+        var update = Encoding.UTF8.GetBytes("{\"name\":\"n\",\"description\":\"\",\"categoryId\":1,\"price\":1,\"currency\":\"EUR\",\"status\":\"draft\"}");
         var huge = Encoding.UTF8.GetBytes("{\"sku\":\"ACC-1\",\"name\":\"n\",\"description\":\"" + BadInputGenerator.Filler(300 * 1024) + "\"}");
         (string Name, HttpMethod Method, string Path, byte[]? Body, string? ContentType, (string, string)[] Headers, int[] Status)[] refusals =
         [
@@ -81,7 +81,7 @@ public sealed class CatalogInputClassTests(SeededCatalogFixture fixture, ITestOu
                 });
             }
 
-            // One token a second: the second view in a row is refused.
+            // One view a second on that node, for all clients: the second view in a row is refused.
             for (var i = 0; i < 2; i++)
             {
                 await run.SendAsync(limitedClient, new HttpCase("catalog/rate limited", index++, 0, HttpMethod.Post, "/api/products/1/views")

@@ -12,6 +12,8 @@ public sealed class ConfigurationErrorTests
     [InlineData("ConnectionStrings__RabbitMq", "http://127.0.0.1:56720/", "ConnectionStrings:RabbitMq")]
     [InlineData("Bus__PrefetchCount", "0", "Bus:PrefetchCount")]
     [InlineData("Service__NodeName", "bad node name!", "Service:NodeName")]
+    [InlineData("Catalog__ViewsPerSecond", "0", "Catalog:ViewsPerSecond")]
+    [InlineData("ForwardedHeaders__KnownProxies__0", "proxy.example", "ForwardedHeaders:KnownProxies:0")]
     public async Task BadSettingStopsTheServiceWithOneLineNamingTheKey(string variable, string value, string key)
     {
         var (exitCode, stdout, stderr) = await RunServiceAsync(new() { [variable] = value });

@@ -49,19 +49,51 @@ public sealed class AuthAndRateLimitTests(CatalogFixture fixture) : IClassFixtur
     public async Task WritesBeyondTheRateLimitAre429WithRetryAfter()
     {
         await using var node = fixture.StartNode(overrides: new Dictionary<string, string?> { ["RateLimiting:PermitsPerSecond"] = "1", ["RateLimiting:Burst"] = "3" });
-        var client = node.CreateClient();
+        var client = CatalogFixture.Writer(node);
 
+        // Empty bodies: refused as bodies (400) once admitted, so the test changes no data; each one spends a token.
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 6; i++)
         {
-            statuses.Add((await client.PostAsync(new Uri("/api/products/1/views", UriKind.Relative), null)).StatusCode);
+            statuses.Add((await client.PostAsJsonAsync("/api/categories", new { })).StatusCode);
         }
 
-        var limited = await client.PostAsync(new Uri("/api/products/1/views", UriKind.Relative), null);
+        var limited = await client.PostAsJsonAsync("/api/categories", new { });
         Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task AForgedForwardedForDoesNotEscapeTheFailedKeyLimit()
+    {
+        await using var node = fixture.StartNode(overrides: FailureLimit(3));
+        var attacker = IPAddress.Parse("192.0.2.40");
+
+        var statuses = new List<int>();
+        for (var i = 0; i < 5; i++)
+        {
+            // Each request claims another client; the node has no known proxy, so it counts the peer.
+            statuses.Add((await PostCategoryAsync(node.Server, attacker, $"wrong-key-{i}-0123456789", forwardedFor: $"203.0.113.{i + 1}")).Response.StatusCode);
+        }
+
+        Assert.Equal([401, 401, 401, 429, 429], statuses);
+    }
+
+    [Fact]
+    public async Task BehindAKnownProxyEachForwardedClientHasItsOwnFailedKeyCount()
+    {
+        var proxy = IPAddress.Parse("192.0.2.41");
+        await using var node = fixture.StartNode(overrides: new Dictionary<string, string?>(FailureLimit(3)) { ["ForwardedHeaders:KnownProxies:0"] = proxy.ToString() });
+
+        var statuses = new List<int>();
+        for (var i = 0; i < 5; i++)
+        {
+            statuses.Add((await PostCategoryAsync(node.Server, proxy, $"wrong-key-{i}-0123456789", forwardedFor: $"203.0.113.{i + 1}")).Response.StatusCode);
+        }
+
+        Assert.All(statuses, s => Assert.Equal(StatusCodes.Status401Unauthorized, s));
     }
 
     [Fact]
@@ -123,10 +155,15 @@ public sealed class AuthAndRateLimitTests(CatalogFixture fixture) : IClassFixtur
     private static Task<HttpContext> PostCategoryAsync(ServiceHost<Program> node, IPAddress client, string key) => PostCategoryAsync(node.Server, client, key);
 
     /// <summary>An (invalid, empty) category write from <paramref name="client"/>: the test server lets a test choose the remote address.</summary>
-    private static Task<HttpContext> PostCategoryAsync(TestServer server, IPAddress client, string key) =>
+    private static Task<HttpContext> PostCategoryAsync(TestServer server, IPAddress client, string key, string? forwardedFor = null) =>
         server.SendAsync(context =>
         {
             context.Connection.RemoteIpAddress = client;
+            if (forwardedFor is not null)
+            {
+                context.Request.Headers["X-Forwarded-For"] = forwardedFor;
+            }
+
             context.Request.Method = HttpMethods.Post;
             context.Request.Path = "/api/categories";
             context.Request.Headers["X-Api-Key"] = key;

@@ -11,7 +11,25 @@ public sealed class ProductWriteTests(SeededCatalogFixture fixture) : IClassFixt
     private static object NewProduct(string sku, decimal price = 12.5m, long categoryId = 1) =>
         new { sku, name = "Test lamp", description = "Bright", categoryId, price, currency = "EUR", status = "active" };
 
+    /// <summary>A whole PUT body: a PUT replaces the product's state, so every field is sent.</summary>
+    private static Dictionary<string, object?> Replacement(string name, decimal price = 12.5m, long categoryId = 1) =>
+        new() { ["name"] = name, ["description"] = "Bright", ["categoryId"] = categoryId, ["price"] = price, ["currency"] = "EUR", ["status"] = "active" };
+
     private static string Sku() => "T-" + Guid.NewGuid().ToString("N")[..12].ToUpperInvariant();
+
+    private static HttpRequestMessage Put(long id, object body, string? ifMatch)
+    {
+        var put = new HttpRequestMessage(HttpMethod.Put, $"/api/products/{id}") { Content = JsonContent.Create(body) };
+        if (ifMatch is not null)
+        {
+            put.Headers.IfMatch.ParseAdd(ifMatch);
+        }
+
+        return put;
+    }
+
+    private async Task<ProductDto> CreateAsync(HttpClient client, decimal price = 12.5m, long categoryId = 1) =>
+        (await (await client.PostAsJsonAsync("/api/products", NewProduct(Sku(), price, categoryId))).Content.ReadFromJsonAsync<ProductDto>())!;
 
     private Task<List<string>> EventsForAsync(long productId) => fixture.ListAsync(
         $"SELECT message_type FROM catalog.outbox WHERE payload->>'productId' = '{productId}' ORDER BY id");
@@ -100,13 +118,17 @@ public sealed class ProductWriteTests(SeededCatalogFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task UpdateWithoutIfMatchIs428()
+    public async Task UpdateWithoutIfMatchIs428AndChangesNothing()
     {
         await using var node = fixture.StartNode();
+        var client = CatalogFixture.Writer(node);
+        var created = await CreateAsync(client);
 
-        var response = await CatalogFixture.Writer(node).PutAsJsonAsync("/api/products/5", new { name = "n", categoryId = 1, price = 3 });
+        using var put = Put(created.Id, Replacement("no precondition"), ifMatch: null);
+        var response = await client.SendAsync(put);
 
         Assert.Equal((HttpStatusCode)428, response.StatusCode);
+        Assert.Equal(1, await fixture.ScalarAsync<int>($"SELECT version FROM catalog.products WHERE id = {created.Id}"));
     }
 
     [Fact]
@@ -114,13 +136,11 @@ public sealed class ProductWriteTests(SeededCatalogFixture fixture) : IClassFixt
     {
         await using var node = fixture.StartNode();
         var client = CatalogFixture.Writer(node);
-        var created = await (await client.PostAsJsonAsync("/api/products", NewProduct(Sku()))).Content.ReadFromJsonAsync<ProductDto>();
-        using var first = new HttpRequestMessage(HttpMethod.Put, $"/api/products/{created!.Id}") { Content = JsonContent.Create(new { name = "renamed", categoryId = 1, price = 12.5m }) };
-        first.Headers.IfMatch.ParseAdd("\"v1\"");
-        await client.SendAsync(first);
+        var created = await CreateAsync(client);
+        using var first = Put(created.Id, Replacement("renamed"), "\"v1\"");
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(first)).StatusCode);
 
-        using var stale = new HttpRequestMessage(HttpMethod.Put, $"/api/products/{created.Id}") { Content = JsonContent.Create(new { name = "lost update", categoryId = 1, price = 1m }) };
-        stale.Headers.IfMatch.ParseAdd("\"v1\"");
+        using var stale = Put(created.Id, Replacement("lost update", price: 1m), "\"v1\"");
         var response = await client.SendAsync(stale);
 
         Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
@@ -129,22 +149,104 @@ public sealed class ProductWriteTests(SeededCatalogFixture fixture) : IClassFixt
         Assert.Equal("renamed", current.Name);
     }
 
+    [Theory]
+    [InlineData("name")]
+    [InlineData("description")]
+    [InlineData("categoryId")]
+    [InlineData("price")]
+    [InlineData("currency")]
+    [InlineData("status")]
+    public async Task UpdateMissingAFieldIs400NamingItAndChangesNothing(string field)
+    {
+        await using var node = fixture.StartNode();
+        var client = CatalogFixture.Writer(node);
+        var created = await CreateAsync(client);
+        var body = Replacement("partial");
+        body.Remove(field);
+
+        using var put = Put(created.Id, body, "\"v1\"");
+        var response = await client.SendAsync(put);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"errors should name '{field}': {problem}");
+        var current = await CatalogFixture.GetJsonAsync<ProductDto>(node.CreateClient(), $"/api/products/{created.Id}");
+        Assert.Equal(("Test lamp", "Bright", 1), (current.Name, current.Description, current.Version));
+    }
+
+    [Fact]
+    public async Task UpdateToACategoryThatDoesNotExistIs400NamingCategoryId()
+    {
+        await using var node = fixture.StartNode();
+        var client = CatalogFixture.Writer(node);
+        var created = await CreateAsync(client);
+
+        using var put = Put(created.Id, Replacement("moved nowhere", categoryId: 987654), "\"v1\"");
+        var response = await client.SendAsync(put);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(problem.GetProperty("errors").TryGetProperty("categoryId", out _), problem.ToString());
+        Assert.Equal(["catalog.product-created.v1"], await EventsForAsync(created.Id));
+    }
+
     [Fact]
     public async Task UpdateBumpsTheVersionAndRecordsUpdatedAndPriceChangedWithThePreviousCategory()
     {
         await using var node = fixture.StartNode();
         var client = CatalogFixture.Writer(node);
-        var created = await (await client.PostAsJsonAsync("/api/products", NewProduct(Sku(), price: 10m, categoryId: 1))).Content.ReadFromJsonAsync<ProductDto>();
-        using var update = new HttpRequestMessage(HttpMethod.Put, $"/api/products/{created!.Id}") { Content = JsonContent.Create(new { name = "moved", categoryId = 2, price = 11m, status = "active" }) };
-        update.Headers.IfMatch.ParseAdd("\"v1\"");
+        var created = await CreateAsync(client, price: 10m, categoryId: 1);
+        using var update = Put(created.Id, Replacement("moved", price: 11m, categoryId: 2), "\"v1\"");
 
         var response = await client.SendAsync(update);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("\"v2\"", response.Headers.ETag?.Tag);
         var updated = await response.Content.ReadFromJsonAsync<ProductDto>();
         Assert.Equal(2, updated!.Version);
         Assert.Equal(["catalog.product-created.v1", "catalog.product-updated.v1", "catalog.product-price-changed.v1"], await EventsForAsync(created.Id));
         Assert.Equal("1", await fixture.ScalarAsync<string>($"SELECT payload->>'previousCategoryId' FROM catalog.outbox WHERE payload->>'productId' = '{created.Id}' AND message_type = 'catalog.product-updated.v1'"));
+    }
+
+    [Fact]
+    public async Task ACreateThatFailsAtCommitLeavesNeitherTheProductNorItsEvent()
+    {
+        await using var node = fixture.StartNode();
+        var client = CatalogFixture.Writer(node);
+        var sku = Sku();
+        // The outbox insert fails for this sku only (a real PostgreSQL failure, after the product's insert in the same
+        // write): what was written before it must roll back with it.
+        await fixture.ScalarAsync<object>($$"""
+            CREATE FUNCTION catalog.fail_outbox_{{sku.Replace('-', '_')}}() RETURNS trigger LANGUAGE plpgsql AS $f$
+            BEGIN
+                IF NEW.payload->>'sku' = '{{sku}}' THEN RAISE EXCEPTION 'forced outbox failure'; END IF;
+                RETURN NEW;
+            END $f$;
+            CREATE TRIGGER fail_outbox_{{sku.Replace('-', '_')}} BEFORE INSERT ON catalog.outbox
+                FOR EACH ROW EXECUTE FUNCTION catalog.fail_outbox_{{sku.Replace('-', '_')}}();
+            SELECT 1;
+            """);
+
+        var response = await client.PostAsJsonAsync("/api/products", NewProduct(sku));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal(0L, await fixture.ScalarAsync<long>($"SELECT count(*) FROM catalog.products WHERE sku = '{sku}'"));
+        Assert.Equal(0L, await fixture.ScalarAsync<long>($"SELECT count(*) FROM catalog.outbox WHERE payload->>'sku' = '{sku}'"));
+    }
+
+    [Fact]
+    public async Task ACreateWritesTheProductAndItsEventInOneStatementBatch()
+    {
+        await using var node = fixture.StartNode();
+        var client = CatalogFixture.Writer(node);
+
+        var sql = await fixture.SqlDuringAsync(() => client.PostAsJsonAsync("/api/products", NewProduct(Sku())));
+
+        // One SaveChanges: the id comes from the sequence first, so the event carries it in the product's own batch.
+        var inserts = sql.Where(text => text.Contains("INSERT", StringComparison.OrdinalIgnoreCase)).ToList();
+        var batch = Assert.Single(inserts);
+        Assert.Contains("products", batch, StringComparison.Ordinal);
+        Assert.Contains("outbox", batch, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -171,26 +273,5 @@ public sealed class ProductWriteTests(SeededCatalogFixture fixture) : IClassFixt
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Contains("catalog.product-viewed.v1", await EventsForAsync(7));
         Assert.Equal(HttpStatusCode.NotFound, (await node.CreateClient().PostAsync(new Uri("/api/products/99999999/views", UriKind.Relative), null)).StatusCode);
-    }
-
-    [Fact]
-    public async Task CategoryCreateAndUpdateRecordCategoryChanged()
-    {
-        await using var node = fixture.StartNode();
-        var client = CatalogFixture.Writer(node);
-        var slug = "c-" + Guid.NewGuid().ToString("N")[..8];
-
-        var created = await client.PostAsJsonAsync("/api/categories", new { slug, name = "New one" });
-        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
-        var id = body.GetProperty("id").GetInt64();
-        var updated = await client.PutAsJsonAsync($"/api/categories/{id}", new { slug, name = "Renamed" });
-        var duplicate = await client.PostAsJsonAsync("/api/categories", new { slug, name = "Again" });
-        var badSlug = await client.PostAsJsonAsync("/api/categories", new { slug = "Not A Slug", name = "x" });
-
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
-        Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, badSlug.StatusCode);
-        Assert.Equal(2L, await fixture.ScalarAsync<long>($"SELECT count(*) FROM catalog.outbox WHERE message_type = 'catalog.category-changed.v1' AND payload->>'categoryId' = '{id}'"));
     }
 }

@@ -54,7 +54,8 @@ public sealed class WriteEvictionTests(SeededCatalogFixture fixture) : IClassFix
     {
         var put = new HttpRequestMessage(HttpMethod.Put, $"/api/products/{current.Id}")
         {
-            Content = JsonContent.Create(new { name, categoryId = current.CategoryId, price = current.Price, status = current.Status }),
+            // A PUT replaces the whole state: everything but the name as it was read.
+            Content = JsonContent.Create(new { name, description = current.Description, categoryId = current.CategoryId, price = current.Price, currency = current.Currency, status = current.Status }),
         };
         put.Headers.IfMatch.ParseAdd($"\"v{current.Version}\"");
         return writer.SendAsync(put);

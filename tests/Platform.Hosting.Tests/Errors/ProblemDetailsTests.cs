@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Platform.Hosting.Errors;
 
 namespace Platform.Hosting.Tests.Errors;
 
@@ -27,6 +28,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
         _app.UsePlatformDefaults();
         _app.MapPost("/echo", (Payload payload) => TypedResults.Ok(payload));
         _app.MapGet("/boom", string () => throw new InvalidOperationException("secret internals"));
+        _app.MapGet("/taken", () => Problems.Conflict("sku", "is taken"));
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         _client = new HttpClient { BaseAddress = new Uri(address) };
@@ -79,6 +81,17 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
         var body = await AssertProblemAsync(response, HttpStatusCode.InternalServerError);
         Assert.DoesNotContain("secret internals", body, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARefusalAboutAFieldNamesItInErrorsLikeAValidationProblem()
+    {
+        var response = await _client.GetAsync(new Uri("/taken", UriKind.Relative));
+
+        var body = await AssertProblemAsync(response, HttpStatusCode.Conflict);
+        using var json = JsonDocument.Parse(body);
+        Assert.Equal("is taken", json.RootElement.GetProperty("errors").GetProperty("sku")[0].GetString());
+        Assert.Equal("/taken", json.RootElement.GetProperty("instance").GetString());
     }
 
     [Fact]

@@ -40,7 +40,8 @@ internal sealed class Workload(ConsistencyCluster cluster, ConsistencyHistory hi
             {
                 using var request = new HttpRequestMessage(HttpMethod.Put, new Uri($"/api/products/{product.Id}", UriKind.Relative))
                 {
-                    Content = JsonContent.Create(new { name = $"Hot {product.Id} v{next}", categoryId = hot.CategoryId, price = 10m + (next % 1000), status = "active" }),
+                    // The whole state (a PUT replaces it): the hot set's own, with the name and price that tell versions apart.
+                    Content = JsonContent.Create(new { name = $"Hot {product.Id} v{next}", description = "", categoryId = hot.CategoryId, price = 10m + (next % 1000), currency = "EUR", status = "active" }),
                 };
                 request.Headers.IfMatch.ParseAdd($"\"v{known[product.Id]}\"");
                 request.Headers.Add("X-Api-Key", ConsistencyCluster.WriterKey);

@@ -45,7 +45,15 @@ public sealed class WriteToEvictionTests : IAsyncLifetime
         var pageBefore = await readerB.GetFromJsonAsync<JsonElement>($"/api/products?category={before.GetProperty("categoryId").GetInt64()}&sort=name&limit=100");
         using var put = new HttpRequestMessage(HttpMethod.Put, "/api/products/5")
         {
-            Content = JsonContent.Create(new { name = "Renamed end to end", categoryId = before.GetProperty("categoryId").GetInt64(), price = 1.5m, status = "active" }),
+            Content = JsonContent.Create(new
+            {
+                name = "Renamed end to end",
+                description = before.GetProperty("description").GetString(),
+                categoryId = before.GetProperty("categoryId").GetInt64(),
+                price = 1.5m,
+                currency = before.GetProperty("currency").GetString(),
+                status = "active",
+            }),
         };
         put.Headers.IfMatch.ParseAdd($"\"v{before.GetProperty("version").GetInt32()}\"");
         var response = await writerA.SendAsync(put);

@@ -72,12 +72,14 @@ public sealed class WriteTraceTests(ITestOutputHelper output) : IAsyncLifetime
         var product = await catalog.Client.GetFromJsonAsync<JsonElement>("/api/products/3");
         using var put = new HttpRequestMessage(HttpMethod.Put, "/api/products/3")
         {
-            // Same price: one event (ProductUpdated), so one chain to follow.
+            // The whole state as read but the name: the same price makes one event (ProductUpdated), so one chain to follow.
             Content = JsonContent.Create(new
             {
                 name = "Traced end to end",
+                description = product.GetProperty("description").GetString(),
                 categoryId = product.GetProperty("categoryId").GetInt64(),
                 price = product.GetProperty("price").GetDecimal(),
+                currency = product.GetProperty("currency").GetString(),
                 status = "active",
             }),
         };
