@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Platform.Messaging.Wire;
 using RabbitMQ.Client;
 
 namespace Platform.DeadLetters.Mover;
@@ -180,12 +181,12 @@ internal sealed record DeadLetterRecord(
             {
                 using var document = JsonDocument.Parse(body);
                 var root = document.RootElement;
-                var id = root.TryGetProperty("messageId", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
-                var urn = root.TryGetProperty("messageType", out var t) && t.ValueKind == JsonValueKind.Array && t.GetArrayLength() > 0
-                          && t[0].ValueKind == JsonValueKind.String
+                var id = root.TryGetProperty(JsonEnvelope.MessageId.EncodedUtf8Bytes, out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+                var urn = root.TryGetProperty(JsonEnvelope.MessageType.EncodedUtf8Bytes, out var t) && t.ValueKind == JsonValueKind.Array
+                          && t.GetArrayLength() > 0 && t[0].ValueKind == JsonValueKind.String
                     ? t[0].GetString()
                     : null;
-                return new Envelope(Blank(id), TypeOf(urn));
+                return new Envelope(Blank(id), Blank(urn) is { } type ? MessageUrns.TypeNameOf(type) : null);
             }
             catch (JsonException)
             {
@@ -193,10 +194,5 @@ internal sealed record DeadLetterRecord(
             }
         }
 
-        // urn:message:Platform.Contracts.Catalog:ProductUpdated → Platform.Contracts.Catalog.ProductUpdated, as MT-Fault-MessageType names it.
-        private static string? TypeOf(string? urn) =>
-            Blank(urn) is { } value && value.StartsWith("urn:message:", StringComparison.Ordinal)
-                ? value["urn:message:".Length..].Replace(':', '.')
-                : Blank(urn);
     }
 }

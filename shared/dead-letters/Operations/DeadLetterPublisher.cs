@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Platform.DeadLetters.Mover;
 using Platform.DeadLetters.Storage;
 using Platform.Messaging.Bus;
+using Platform.Messaging.Wire;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Platform.DeadLetters.Mover;
 using Platform.DeadLetters.Operations;
+using Platform.Messaging.Wire;
 using Platform.Testing;
 using RabbitMQ.Client.Exceptions;
 
@@ -66,9 +67,9 @@ public sealed class DeadLetterCaptureTests
         await world.StartConsumerAsync();
         var node = await world.StartOpsNodeAsync();
         var id = Guid.NewGuid();
-        var envelope = $$$"""{"messageId":"{{{id}}}","messageType":["urn:message:Platform.Contracts.Catalog:ProductExploded"],"message":{"productId":1}}""";
+        var envelope = JsonEnvelope.Create<ProductExploded>("""{"productId":1}""", id);
 
-        await world.PublishRawAsync(Encoding.UTF8.GetBytes(envelope), "application/vnd.masstransit+json");
+        await world.PublishRawAsync(Encoding.UTF8.GetBytes(envelope), JsonEnvelope.ContentType);
         await world.WaitForStoredAsync(1);
 
         var row = await world.RowAsync(id.ToString());
@@ -76,7 +77,7 @@ public sealed class DeadLetterCaptureTests
         Assert.Equal(world.InputQueue + DeadLetterRecord.SkippedSuffix, detail.DeadLetter.SourceQueue);
         Assert.Equal(world.InputQueue, detail.DeadLetter.OriginalQueue);
         Assert.Equal(DeadLetterRecord.SkippedType, detail.DeadLetter.ExceptionType);
-        Assert.Contains("Platform.Contracts.Catalog.ProductExploded", detail.DeadLetter.ExceptionMessage, StringComparison.Ordinal);
+        Assert.Contains(typeof(ProductExploded).FullName!, detail.DeadLetter.ExceptionMessage, StringComparison.Ordinal);
         Assert.Equal("dead-letter", detail.Headers["MT-Reason"]!.GetValue<string>());
         await Eventually.TrueAsync(async () => await world.QueueDepthAsync(world.InputQueue + DeadLetterRecord.SkippedSuffix) == 0, DeadLetterHarness.Patience, "skipped queue drained");
     }
