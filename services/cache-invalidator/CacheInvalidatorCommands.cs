@@ -1,5 +1,5 @@
 using System.CommandLine;
-using CacheInvalidator.DeadLetters;
+using Platform.DeadLetters;
 using Platform.Hosting.CommandLine;
 using Platform.Hosting.Migrations;
 
@@ -16,7 +16,7 @@ public static class CacheInvalidatorCommands
         var root = new RootCommand("cache-invalidator: consumes domain events and evicts the affected cache entries on every node; dead-letter store and ops replay. Run without a verb to serve HTTP.")
         {
             MigrateCommand.Create(ServiceName, Schema, typeof(CacheInvalidatorCommands).Assembly),
-            DeadLetterCommands.Create(),
+            DeadLetterHosting.DeadLetterVerbs(ServiceName),
         };
         return PlatformCommandLine.InvokeAsync(root, args);
     }

@@ -1,6 +1,6 @@
-using CacheInvalidator.DeadLetters;
 using CacheInvalidator.Invalidation;
 using Platform.Caching;
+using Platform.DeadLetters;
 using Platform.Hosting.Configuration;
 using Platform.Hosting.Connections;
 using Platform.Hosting.Security;
@@ -8,7 +8,7 @@ using Platform.Messaging.Bus;
 
 namespace CacheInvalidator;
 
-/// <summary>The cache-invalidator service's wiring: its servers, consumers and endpoints.</summary>
+/// <summary>The cache-invalidator service's wiring: its servers, consumers and endpoints, and the dead-letter store it hosts (Platform.DeadLetters).</summary>
 public static class CacheInvalidatorExtensions
 {
     public static WebApplicationBuilder AddCacheInvalidator(this WebApplicationBuilder builder)
@@ -38,11 +38,4 @@ public static class CacheInvalidatorExtensions
         app.MapDeadLetterOps();
         return app;
     }
-}
-
-/// <summary>API-key scopes the invalidator checks.</summary>
-public static class OpsScopes
-{
-    /// <summary>Inspect, replay and purge dead letters.</summary>
-    public const string Admin = "ops:admin";
 }

@@ -9,7 +9,7 @@ namespace Platform.Contracts;
 /// Stable names of every message contract, e.g. <c>catalog.product-created.v1</c>: the outbox stores the name with
 /// each payload and the relay turns it back into the CLR type. Names are <c>{area}.{kebab-case event}.v{n}</c>,
 /// independent of CLR namespaces and assemblies, so a contract class can be moved or renamed without orphaning rows
-/// already in an outbox (MassTransit's URN, <c>urn:message:Namespace:Type</c>, would change with the namespace).
+/// already in an outbox (MassTransit's URN, built from namespace and name, would change with the namespace).
 /// </summary>
 /// <remarks>
 /// A name, once shipped, is never reused for another shape. Additive changes keep the name; a breaking change is a

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Platform.Contracts.Catalog;
+using Platform.Messaging.Wire;
 
 namespace AnalyticsAggregator.Ingest;
 
@@ -11,9 +12,7 @@ namespace AnalyticsAggregator.Ingest;
 /// </summary>
 public static class IngestEnvelope
 {
-    public const string ContentType = "application/vnd.masstransit+json";
-
-    private const string UrnPrefix = "urn:message:";
+    public const string ContentType = JsonEnvelope.ContentType;
 
     // MassTransit's own reading: web names, numbers also as strings (it writes decimals as strings). Stricter in one
     // way: every field of the contract must be there and non-null, so a message missing one is refused, not stored
@@ -24,18 +23,28 @@ public static class IngestEnvelope
         RespectNullableAnnotations = true,
     };
 
-    private static readonly Dictionary<string, Func<Guid, ReadOnlyMemory<byte>, RawEvent>> Kinds = new(StringComparer.Ordinal)
-    {
-        [Urn<ProductCreated>()] = (id, json) => Read<ProductCreated>(json, e => Check(RawEvent.From(id, e))),
-        [Urn<ProductUpdated>()] = (id, json) => Read<ProductUpdated>(json, e => Check(RawEvent.From(id, e))),
-        [Urn<ProductDeleted>()] = (id, json) => Read<ProductDeleted>(json, e => Check(RawEvent.From(id, e))),
-        [Urn<ProductPriceChanged>()] = (id, json) => Read<ProductPriceChanged>(json, e => Check(RawEvent.From(id, e))),
-        [Urn<ProductViewed>()] = (id, json) => Read<ProductViewed>(json, e => Check(RawEvent.From(id, e))),
-        [Urn<CategoryChanged>()] = (id, json) => Read<CategoryChanged>(json, e => Check(RawEvent.From(id, e))),
-    };
+    // The one table of stored events: URNs come from the contract types, so a contract moved to another namespace
+    // (which changes the URN its publishers write) moves the ingest with it.
+    private static readonly KnownEvent[] Events =
+    [
+        Known<ProductCreated>(EventKind.ProductCreated, RawEvent.From),
+        Known<ProductUpdated>(EventKind.ProductUpdated, RawEvent.From),
+        Known<ProductDeleted>(EventKind.ProductDeleted, RawEvent.From),
+        Known<ProductPriceChanged>(EventKind.ProductPriceChanged, RawEvent.From),
+        Known<ProductViewed>(EventKind.ProductViewed, RawEvent.From),
+        Known<CategoryChanged>(EventKind.CategoryChanged, RawEvent.From),
+    ];
 
-    /// <summary>The envelope's message type names this service stores (MassTransit's <c>urn:message:Namespace:Type</c>).</summary>
+    private static readonly Dictionary<string, Func<Guid, ReadOnlyMemory<byte>, RawEvent>> Kinds =
+        Events.ToDictionary(e => e.Urn, e => e.Read, StringComparer.Ordinal);
+
+    private static readonly Dictionary<EventKind, string> UrnsByKind = Events.ToDictionary(e => e.Kind, e => e.Urn);
+
+    /// <summary>The envelope's message type names this service stores (MassTransit's URNs, <see cref="MessageUrns"/>).</summary>
     public static IReadOnlyCollection<string> MessageTypes => Kinds.Keys;
+
+    /// <summary>The URN of the contract an <see cref="EventKind"/> is read from.</summary>
+    public static string UrnOf(EventKind kind) => UrnsByKind[kind];
 
     /// <summary>Parses <paramref name="body"/>; on failure <paramref name="error"/> says why and the message type if one was read.</summary>
     public static bool TryParse(ReadOnlyMemory<byte> body, string? contentType, string? propertiesMessageId, out RawEvent row, out IngestRefusal error)
@@ -62,17 +71,17 @@ public static class IngestEnvelope
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("messageId"u8))
+                if (reader.ValueTextEquals(JsonEnvelope.MessageId.EncodedUtf8Bytes))
                 {
                     reader.Read();
                     messageId = reader.TokenType == JsonTokenType.String && reader.TryGetGuid(out var id) ? id : null;
                 }
-                else if (reader.ValueTextEquals("messageType"u8))
+                else if (reader.ValueTextEquals(JsonEnvelope.MessageType.EncodedUtf8Bytes))
                 {
                     reader.Read();
                     messageType = FirstKnownType(ref reader);
                 }
-                else if (reader.ValueTextEquals("message"u8))
+                else if (reader.ValueTextEquals(JsonEnvelope.Message.EncodedUtf8Bytes))
                 {
                     reader.Read();
                     var start = (int)reader.TokenStartIndex;
@@ -125,8 +134,9 @@ public static class IngestEnvelope
         }
     }
 
-    /// <summary>MassTransit's message type of <typeparamref name="T"/>: <c>urn:message:Platform.Contracts.Catalog:ProductViewed</c>.</summary>
-    public static string Urn<T>() => $"{UrnPrefix}{typeof(T).Namespace}:{typeof(T).Name}";
+    private static KnownEvent Known<T>(EventKind kind, Func<Guid, T, RawEvent> from)
+        where T : class =>
+        new(MessageUrns.For<T>(), kind, (id, json) => Read<T>(json, e => Check(from(id, e))));
 
     private static string? FirstKnownType(ref Utf8JsonReader reader)
     {
@@ -156,6 +166,8 @@ public static class IngestEnvelope
     private static RawEvent Read<T>(ReadOnlyMemory<byte> json, Func<T, RawEvent> map)
         where T : class =>
         map(JsonSerializer.Deserialize<T>(json.Span, Json) ?? throw new InvalidIngestEventException($"{typeof(T).Name} is null"));
+
+    private sealed record KnownEvent(string Urn, EventKind Kind, Func<Guid, ReadOnlyMemory<byte>, RawEvent> Read);
 
     private static RawEvent Check(RawEvent e)
     {

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Threading.Channels;
 using Platform.Messaging.Bus;
+using Platform.Messaging.Wire;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
@@ -262,7 +262,7 @@ internal sealed partial class IngestSession : IAsyncDisposable
                 LogBatchDeadLettered(_logger, rows.Length, e.GetType().Name, e.Message);
                 foreach (var pending in batch.Rows)
                 {
-                    await DeadLetterAsync(pending.Body, pending.Properties, e.GetType().FullName ?? e.GetType().Name, e.Message, KindUrn(pending.Row.Kind), e.StackTrace);
+                    await DeadLetterAsync(pending.Body, pending.Properties, e.GetType().FullName ?? e.GetType().Name, e.Message, IngestEnvelope.UrnOf(pending.Row.Kind), e.StackTrace);
                 }
 
                 _metrics.DeadLettered(rows.Length, "write_failed");
@@ -302,22 +302,19 @@ internal sealed partial class IngestSession : IAsyncDisposable
     }
 
     /// <summary>Publishes the delivery as it came, plus MassTransit's fault headers, to the error exchange, and waits for the broker's confirm.</summary>
-    private async Task DeadLetterAsync(byte[] body, IReadOnlyBasicProperties original, string exceptionType, string reason, string? messageType, string? stackTrace)
+    private async Task DeadLetterAsync(byte[] body, IReadOnlyBasicProperties original, string exceptionType, string reason, string? messageUrn, string? stackTrace)
     {
         var properties = new BasicProperties(original) { Persistent = true };
         var headers = properties.Headers is { } existing ? new Dictionary<string, object?>(existing) : [];
-        headers["MT-Reason"] = "fault";
-        headers["MT-Fault-ExceptionType"] = exceptionType;
-        headers["MT-Fault-Message"] = reason;
-        headers["MT-Fault-StackTrace"] = stackTrace ?? $"   at {typeof(IngestEnvelope).FullName}.{nameof(IngestEnvelope.TryParse)} (refused before any write)";
-        headers["MT-Fault-ConsumerType"] = typeof(IngestService).FullName;
-        headers["MT-Fault-InputAddress"] = _inputAddress;
-        headers["MT-Fault-Timestamp"] = _time.GetUtcNow().UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
-        if (messageType is not null)
-        {
-            headers["MT-Fault-MessageType"] = messageType.Replace("urn:message:", "", StringComparison.Ordinal).Replace(':', '.');
-        }
-
+        FaultHeaders.AddFault(
+            headers,
+            exceptionType,
+            reason,
+            stackTrace ?? $"   at {typeof(IngestEnvelope).FullName}.{nameof(IngestEnvelope.TryParse)} (refused before any write)",
+            typeof(IngestService).FullName,
+            _inputAddress,
+            _time.GetUtcNow(),
+            messageUrn);
         properties.Headers = headers;
         await _errorGate.WaitAsync(CancellationToken.None);
         try
@@ -329,8 +326,6 @@ internal sealed partial class IngestSession : IAsyncDisposable
             _errorGate.Release();
         }
     }
-
-    private static string KindUrn(EventKind kind) => $"urn:message:Platform.Contracts.Catalog:{kind}";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused an ingest message ({Code}): {Reason}; moved to the error queue")]
     private static partial void LogRefused(ILogger logger, string code, string reason);

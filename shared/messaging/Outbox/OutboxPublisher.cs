@@ -1,11 +1,9 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net.Mime;
 using System.Net.Sockets;
-using System.Reflection;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using MassTransit;
+using Platform.Messaging.Wire;
 
 namespace Platform.Messaging.Outbox;
 
@@ -131,111 +129,20 @@ internal sealed class OutboxPublisher(IBusControl bus, TimeSpan publishTimeout)
 }
 
 /// <summary>
-/// MassTransit's JSON envelope (<c>application/vnd.masstransit+json</c>, the shape its System.Text.Json serializer
-/// writes and every consumer reads) around the row's stored payload, spliced in as it is: the payload was serialized
-/// once, by the writer, with the same camelCase conventions, so serializing the rebuilt object again would only cost
-/// CPU (measured with the benchmark runner relay-publish-paths: up to a third more messages per second through
-/// MassTransit's publish path on two busy cores). The row is still deserialized first, which is what catches a
-/// payload that no longer fits its contract.
+/// MassTransit's JSON envelope (<see cref="JsonEnvelope"/>) around the row's stored payload, spliced in as it is: the
+/// payload was serialized once, by the writer, with the same camelCase conventions, so serializing the rebuilt object
+/// again would only cost CPU (measured with the benchmark runner relay-publish-paths: up to a third more messages per
+/// second through MassTransit's publish path on two busy cores). The row is still deserialized first, which is what
+/// catches a payload that no longer fits its contract.
 /// </summary>
 internal sealed class StoredPayloadSerializer(string payload) : IMessageSerializer
 {
-    private static readonly ContentType EnvelopeContentType = new("application/vnd.masstransit+json");
-    private static readonly byte[] Host = HostJson();
+    private static readonly ContentType EnvelopeContentType = new(JsonEnvelope.ContentType);
 
     public ContentType ContentType => EnvelopeContentType;
 
     public MessageBody GetMessageBody<T>(SendContext<T> context)
-        where T : class
-    {
-        var buffer = new ArrayBufferWriter<byte>(512 + payload.Length);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            WriteId(writer, "messageId", context.MessageId);
-            WriteId(writer, "requestId", context.RequestId);
-            WriteId(writer, "correlationId", context.CorrelationId);
-            WriteId(writer, "conversationId", context.ConversationId);
-            WriteId(writer, "initiatorId", context.InitiatorId);
-            WriteAddress(writer, "sourceAddress", context.SourceAddress);
-            WriteAddress(writer, "destinationAddress", context.DestinationAddress);
-            WriteAddress(writer, "responseAddress", context.ResponseAddress);
-            WriteAddress(writer, "faultAddress", context.FaultAddress);
-            writer.WriteStartArray("messageType");
-            foreach (var name in MessageTypeCache<T>.MessageTypeNames)
-            {
-                writer.WriteStringValue(name);
-            }
-
-            writer.WriteEndArray();
-            writer.WritePropertyName("message");
-            writer.WriteRawValue(payload, skipInputValidation: true);
-            if (context.TimeToLive is { } timeToLive)
-            {
-                writer.WriteString("expirationTime", DateTime.UtcNow + timeToLive);
-            }
-
-            writer.WriteString("sentTime", context.SentTime ?? DateTime.UtcNow);
-            writer.WriteStartObject("headers");
-            foreach (var (name, value) in context.Headers.GetAll())
-            {
-                writer.WritePropertyName(name);
-                if (value is string text)
-                {
-                    writer.WriteStringValue(text);
-                }
-                else
-                {
-                    JsonSerializer.Serialize(writer, value, OutboxJson.Options);
-                }
-            }
-
-            writer.WriteEndObject();
-            writer.WritePropertyName("host");
-            writer.WriteRawValue(Host, skipInputValidation: true);
-            writer.WriteEndObject();
-        }
-
-        return new BytesMessageBody(buffer.WrittenSpan.ToArray());
-    }
-
-    private static void WriteId(Utf8JsonWriter writer, string name, Guid? id)
-    {
-        if (id is { } value)
-        {
-            writer.WriteString(name, value);
-        }
-    }
-
-    private static void WriteAddress(Utf8JsonWriter writer, string name, Uri? address)
-    {
-        if (address is not null)
-        {
-            writer.WriteString(name, address.ToString());
-        }
-    }
-
-    // What MassTransit puts in every envelope's "host": for diagnostics only, identical for every message of a process.
-    private static byte[] HostJson()
-    {
-        var entry = Assembly.GetEntryAssembly()?.GetName();
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("machineName", Environment.MachineName);
-            writer.WriteString("processName", Environment.ProcessPath is { } path ? Path.GetFileNameWithoutExtension(path) : "");
-            writer.WriteNumber("processId", Environment.ProcessId);
-            writer.WriteString("assembly", entry?.Name ?? "");
-            writer.WriteString("assemblyVersion", entry?.Version?.ToString() ?? "");
-            writer.WriteString("frameworkVersion", Environment.Version.ToString());
-            writer.WriteString("massTransitVersion", typeof(IBus).Assembly.GetName().Version?.ToString() ?? "");
-            writer.WriteString("operatingSystemVersion", RuntimeInformation.OSDescription);
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+        where T : class => new BytesMessageBody(JsonEnvelope.Write(context, payload));
 }
 
 internal enum PublishResultKind

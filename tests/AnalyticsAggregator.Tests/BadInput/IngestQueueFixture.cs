@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text;
+using Platform.Contracts.Analytics;
+using Platform.Contracts.Caching;
+using Platform.Messaging.Wire;
 using Platform.Testing;
 using Platform.Testing.BadInput;
 
@@ -26,7 +29,7 @@ public class IngestQueueFixture : ServiceFixture
             Viewed,
             CatalogMessageContracts.CategoryChanged,
         ],
-        ["urn:message:Platform.Contracts.Analytics:AnalyticsRollupCompleted", "urn:message:Platform.Contracts.Caching:CacheInvalidationRequested"])
+        [MessageUrns.For<AnalyticsRollupCompleted>(), MessageUrns.For<CacheInvalidationRequested>()])
     {
         InvalidValues = g => (Viewed.Urn, PoisonMessages.ValidMessage(Viewed, g), false),
     };

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Platform.Messaging.Wire;
 using Platform.Testing;
 using Platform.Testing.BadInput;
 using RabbitMQ.Client;
@@ -88,7 +89,7 @@ public sealed class DeadLetterMoverBadInputTests(InvalidatorWithMoverFixture fix
                     6 => new List<object?> { "a", 1L, true, null, new byte[] { 0x80 } },
                     7 => new AmqpTimestamp(g.Pick([long.MinValue, -1L, long.MaxValue])),
                     8 => g.Pick<object?>([null, true, 0m, 1.5m, long.MinValue, (byte)1, 1.5f]),
-                    9 => g.Pick(["not a uri", "rabbitmq://", "rabbitmq://host/", "rabbitmq://host/vhost/%00", "9999-99-99", "urn:message:"]),
+                    9 => g.Pick(["not a uri", "rabbitmq://", "rabbitmq://host/", "rabbitmq://host/vhost/%00", "9999-99-99", MessageUrns.Prefix]),
                     _ => g.Text(),
                 };
         }

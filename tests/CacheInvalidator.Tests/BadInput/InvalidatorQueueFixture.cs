@@ -2,7 +2,10 @@ using System.Text;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Caching;
+using Platform.Contracts.Analytics;
 using Platform.Contracts.Caching;
+using Platform.Contracts.Catalog;
+using Platform.Messaging.Wire;
 using Platform.Testing;
 using Platform.Testing.BadInput;
 using StackExchange.Redis;
@@ -28,17 +31,17 @@ public class InvalidatorQueueFixture : ServiceFixture
             CatalogMessageContracts.ProductDeleted,
             CatalogMessageContracts.ProductPriceChanged,
             CatalogMessageContracts.CategoryChanged,
-            new("urn:message:Platform.Contracts.Analytics:AnalyticsRollupCompleted",
+            new(MessageUrns.For<AnalyticsRollupCompleted>(),
                 [("categoryIds", FieldKind.LongList), ("days", FieldKind.DateList), ("watermark", FieldKind.Long), ("completedAt", FieldKind.Time)]),
             Invalidation,
         ],
-        ["urn:message:Platform.Contracts.Catalog:ProductViewed"])
+        [MessageUrns.For<ProductViewed>()])
     {
         InvalidValues = BadInvalidationRequest,
     };
 
     private static MessageContract Invalidation =>
-        new("urn:message:Platform.Contracts.Caching:CacheInvalidationRequested",
+        new(MessageUrns.For<CacheInvalidationRequested>(),
             [("keys", FieldKind.TextList), ("tags", FieldKind.TextList), ("reason", FieldKind.Text), ("source", FieldKind.Text)]);
 
     private ServiceHost<Program>? _host;

@@ -3,6 +3,9 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
+using Platform.Contracts.Catalog;
+using Platform.Messaging.Wire;
+
 namespace Platform.Testing.BadInput;
 
 /// <summary>
@@ -21,7 +24,7 @@ public sealed class BadInputGenerator
         "'; DROP TABLE catalog.products; --", "\" OR 1=1 --", "') OR ('1'='1", "<script>alert(1)</script>", "../../etc/passwd", "..\\..\\boot.ini",
         "%00", "%zz", "%2e%2e%2f", "\uFEFF", "\uD800", "\uDFFF", "\uFFFF", "Ω≈ç√", "ﬁ", "e\u0301", "\u202Egnp.exe", "a\u200Bb", "１２３", "١٢٣",
         "{{7*7}}", "${jndi:ldap://127.0.0.1/x}", "%s%s%n", "\\u0000", "*)(uid=*))(|(uid=*", "{\"$gt\":\"\"}", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>",
-        "\r\nX-Injected: 1", "product-lists", "catalog:product:1", "urn:message:Platform.Contracts.Catalog:ProductUpdated", "SELECT pg_sleep(10)",
+        "\r\nX-Injected: 1", "product-lists", "catalog:product:1", MessageUrns.For<ProductUpdated>(), "SELECT pg_sleep(10)",
     ];
 
     private static readonly string[] Numbers =

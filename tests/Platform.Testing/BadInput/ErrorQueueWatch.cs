@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Platform.Messaging.Wire;
 using Xunit;
 
 namespace Platform.Testing.BadInput;
@@ -12,7 +13,7 @@ namespace Platform.Testing.BadInput;
 public sealed class ErrorQueueWatch(RawBroker broker, string queue)
 {
     /// <summary>Headers that make a MassTransit-compatible fault readable: why (MT-Reason) and what was thrown.</summary>
-    public static readonly string[] ReasonHeaders = ["MT-Fault-Message", "MT-Fault-ExceptionType"];
+    public static readonly string[] ReasonHeaders = [FaultHeaders.Message, FaultHeaders.ExceptionType];
 
     private readonly ConcurrentDictionary<string, List<BrokerMessage>> _errors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, List<BrokerMessage>> _skipped = new(StringComparer.Ordinal);
@@ -63,8 +64,8 @@ public sealed class ErrorQueueWatch(RawBroker broker, string queue)
 
             var (first, where) = errors.Count > 0 ? (errors[0], ErrorQueue) : (skipped[0], SkippedQueue);
             var readable = errors.Count > 0
-                ? !string.IsNullOrWhiteSpace(first.Header("MT-Reason")) && ReasonHeaders.Any(h => !string.IsNullOrWhiteSpace(first.Header(h)))
-                : first.Header("MT-Reason") == "dead-letter";
+                ? !string.IsNullOrWhiteSpace(first.Header(FaultHeaders.Reason)) && ReasonHeaders.Any(h => !string.IsNullOrWhiteSpace(first.Header(h)))
+                : first.Header(FaultHeaders.Reason) == FaultHeaders.DeadLetterReason;
             if (!readable)
             {
                 failures.Add($"{p} → in {where} without a readable reason (headers: {string.Join(", ", first.Headers.Keys)})");

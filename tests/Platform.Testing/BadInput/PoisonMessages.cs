@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Platform.Messaging.Wire;
 using RabbitMQ.Client;
 
 namespace Platform.Testing.BadInput;
@@ -88,7 +89,7 @@ public sealed record PoisonMessage(PoisonKind Kind, int Index, int Seed, string 
 /// </summary>
 public static class PoisonMessages
 {
-    public const string EnvelopeContentType = "application/vnd.masstransit+json";
+    public const string EnvelopeContentType = JsonEnvelope.ContentType;
 
     private static readonly string[] WrongContentTypes =
     [
@@ -168,9 +169,10 @@ public static class PoisonMessages
                 var urn = g.Random.Next(5) switch
                 {
                     0 when queue.Foreign.Count > 0 => g.Pick(queue.Foreign),
-                    1 => "urn:message:Platform.Contracts.Catalog:ProductExploded",
-                    2 => "urn:message:" + g.Text(),
-                    3 => g.Pick(["not-a-urn", "urn:message:", "urn:message:System:String", "urn:message:System:Object"]),
+                    // A type in the contract's own namespace that does not exist (a publisher's newer or misspelt event).
+                    1 => contract.Urn[..(contract.Urn.LastIndexOf(':') + 1)] + "ProductExploded",
+                    2 => MessageUrns.Prefix + g.Text(),
+                    3 => g.Pick(["not-a-urn", MessageUrns.Prefix, MessageUrns.For<string>(), MessageUrns.For<object>()]),
                     _ => contract.Urn + "V2",
                 };
                 note = "type " + urn;
@@ -232,14 +234,14 @@ public static class PoisonMessages
     {
         if (messageId is { } id)
         {
-            yield return ("messageId", Quote(id));
-            yield return ("conversationId", Quote(Guid.NewGuid()));
+            yield return (JsonEnvelope.MessageId.Value, Quote(id));
+            yield return (JsonEnvelope.ConversationId.Value, Quote(Guid.NewGuid()));
         }
 
-        yield return ("messageType", "[" + Quote(urn) + "]");
-        yield return ("message", messageJson);
-        yield return ("sentTime", Quote(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)));
-        yield return ("headers", "{}");
+        yield return (JsonEnvelope.MessageType.Value, "[" + Quote(urn) + "]");
+        yield return (JsonEnvelope.Message.Value, messageJson);
+        yield return (JsonEnvelope.SentTime.Value, Quote(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)));
+        yield return (JsonEnvelope.Headers.Value, "{}");
     }
 
     private static string ValidValue(FieldKind kind, BadInputGenerator g) => kind switch

@@ -10,6 +10,7 @@ using Platform.Benchmarks.Reporting;
 using Platform.Benchmarks.Support;
 using Platform.Contracts.Catalog;
 using Platform.Messaging.Bus;
+using Platform.Messaging.Wire;
 using RabbitMQ.Client;
 
 namespace Platform.Benchmarks.Relay;
@@ -119,7 +120,7 @@ internal static class PublishPathBenchmark
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true, outstandingPublisherConfirmationsRateLimiter: null));
         var results = new List<double>();
-        var urn = "urn:message:Platform.Contracts.Catalog:ProductViewed";
+        var urn = MessageUrns.For<ProductViewed>();
         for (var round = 0; round < rounds; round++)
         {
             sink.Expect(payloads.Length);
