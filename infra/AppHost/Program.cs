@@ -1,3 +1,6 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
 // The whole platform under .NET Aspire, on the ports `./platform up` uses, watched in the Aspire dashboard.
 // PostgreSQL, Redis and RabbitMQ are the servers `./platform servers` starts (no Docker engine here): they come in as
 // connection strings, and every service's `migrate` verb and the catalog's `seed` run once before the nodes start.
@@ -17,6 +20,14 @@ var keys = new Dictionary<string, (string Name, string Scope, IResourceBuilder<P
 };
 
 var root = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".."));
+// Defaults are what ./platform up does; the AppHost test moves the ports, seeds less and isolates the services.
+var portOffset = builder.Configuration.GetValue("Platform:PortOffset", 0);
+var seedCategories = builder.Configuration.GetValue("Platform:SeedCategories", 50);
+var seedProducts = builder.Configuration.GetValue("Platform:SeedProducts", 20_000);
+// Settings for every service, as configuration keys (e.g. Services:Cache:KeyPrefix → Cache__KeyPrefix).
+var serviceSettings = builder.Configuration.GetSection("Services").AsEnumerable(makePathsRelative: true)
+    .Where(setting => setting.Value is not null)
+    .ToDictionary(setting => setting.Key.Replace(":", "__", StringComparison.Ordinal), setting => setting.Value!);
 var migrated = new Dictionary<string, IResourceBuilder<ProjectResource>>();
 IResourceBuilder<ProjectResource>? seed = null;
 foreach (var service in PlatformServices.Read(Path.Combine(root, "infra", "services.tsv")))
@@ -28,13 +39,13 @@ foreach (var service in PlatformServices.Read(Path.Combine(root, "infra", "servi
         migrated[service.Assembly] = migrate;
         if (service.Schema == "catalog")
         {
-            seed = Configure(builder.AddProject("catalog-seed", project).WithArgs("seed", "--categories", "50", "--products", "20000"), service, "seed")
+            seed = Configure(builder.AddProject("catalog-seed", project).WithArgs("seed", "--categories", seedCategories.ToString(CultureInfo.InvariantCulture), "--products", seedProducts.ToString(CultureInfo.InvariantCulture)), service, "seed")
                 .WaitForCompletion(migrate);
         }
     }
 
     var node = Configure(builder.AddProject(service.Node, project), service, service.Node)
-        .WithHttpEndpoint(port: service.Port, isProxied: false)
+        .WithHttpEndpoint(port: service.Port + portOffset, isProxied: false)
         .WithHttpHealthCheck("/health/ready")
         .WaitForCompletion(migrate);
     if (seed is not null && service.Schema == "catalog")
@@ -55,6 +66,11 @@ IResourceBuilder<ProjectResource> Configure(IResourceBuilder<ProjectResource> re
         // As under ./platform up: production settings, not the project's launch profile.
         .WithEnvironment("DOTNET_ENVIRONMENT", "Production")
         .WithEnvironment("ASPNETCORE_ENVIRONMENT", "Production");
+    foreach (var (name, value) in serviceSettings)
+    {
+        resource.WithEnvironment(name, value);
+    }
+
     if (keys.TryGetValue(service.Assembly, out var key))
     {
         resource
@@ -75,5 +91,5 @@ internal static class PlatformServices
         [.. File.ReadLines(path)
             .Where(line => line.Length > 0 && !line.StartsWith('#'))
             .Select(line => line.Split('\t'))
-            .Select(f => new PlatformService(f[0], int.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture), f[2], f[3], f[4]))];
+            .Select(f => new PlatformService(f[0], int.Parse(f[1], CultureInfo.InvariantCulture), f[2], f[3], f[4]))];
 }
