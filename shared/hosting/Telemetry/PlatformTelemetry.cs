@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -14,7 +15,8 @@ namespace Platform.Hosting.Telemetry;
 /// <summary>
 /// OpenTelemetry through its hosting package and the instrumentation packages (ASP.NET Core, HttpClient, runtime,
 /// Npgsql), plus MassTransit's and our own <c>Platform.*</c> sources and meters. Metrics always feed the Prometheus
-/// exporter behind <c>/metrics</c>; traces and metrics go to OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+/// exporter behind <c>/metrics</c>; traces, metrics and logs go to OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is
+/// set (as the Aspire AppHost, infra/AppHost, sets it).
 /// See docs/adr/010-metrics-and-traces-from-opentelemetry-packages.md.
 /// </summary>
 public static class PlatformTelemetry
@@ -35,8 +37,18 @@ public static class PlatformTelemetry
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MetricsOptions>, MetricsOptionsValidator>());
 
         var otlp = OtlpTarget.FromConfiguration(builder.Configuration);
+        // An orchestrator (Aspire, Kubernetes) that names the resource through OTEL_SERVICE_NAME and
+        // OTEL_RESOURCE_ATTRIBUTES is kept: the SDK's environment detector reads them; naming ourselves would hide the
+        // dashboard's resource names (two catalog nodes would both be "catalog-api").
+        var namedByEnvironment = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_SERVICE_NAME"]);
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: $"{Environment.MachineName}-{Environment.ProcessId}"))
+            .ConfigureResource(resource =>
+            {
+                if (!namedByEnvironment)
+                {
+                    resource.AddService(serviceName, serviceInstanceId: $"{Environment.MachineName}-{Environment.ProcessId}");
+                }
+            })
             .WithMetrics(metrics =>
             {
                 metrics
@@ -69,6 +81,14 @@ public static class PlatformTelemetry
                 .AddNpgsql()
                 .AddSource(ActivitySources)
                 .AddOtlpExporter(o => otlp.Configure(o, "v1/traces")));
+            // Logs too, so a trace's log lines sit beside its spans; the console logger stays as it is.
+            telemetry.WithLogging(
+                logging => logging.AddOtlpExporter(o => otlp.Configure(o, "v1/logs")),
+                options =>
+                {
+                    options.IncludeFormattedMessage = true;
+                    options.IncludeScopes = true;
+                });
         }
 
         return builder;

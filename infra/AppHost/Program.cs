@@ -1,0 +1,95 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+// The whole platform under .NET Aspire, on the ports `./platform up` uses, watched in the Aspire dashboard.
+// PostgreSQL, Redis and RabbitMQ are the servers `./platform servers` starts (no Docker engine here): they come in as
+// connection strings, and every service's `migrate` verb and the catalog's `seed` run once before the nodes start.
+// The services are the rows of infra/services.tsv, the list ./platform and the test fixtures read too.
+// Started by `./platform up --aspire`, which passes the connection strings and keys from .platform/env.
+var builder = DistributedApplication.CreateBuilder(args);
+
+var postgres = builder.AddConnectionString("Postgres");
+var redis = builder.AddConnectionString("Redis");
+var rabbitMq = builder.AddConnectionString("RabbitMq");
+
+// Each service receives only the keys its own endpoints check (catalog: writes; invalidator: ops).
+var keys = new Dictionary<string, (string Name, string Scope, IResourceBuilder<ParameterResource> Key)>
+{
+    ["Catalog.Api"] = ("catalog-writer", "catalog:write", builder.AddParameter("catalog-write-key", secret: true)),
+    ["CacheInvalidator"] = ("ops", "ops:admin", builder.AddParameter("ops-api-key", secret: true)),
+};
+
+var root = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".."));
+// Defaults are what ./platform up does; the AppHost test moves the ports, seeds less and isolates the services.
+var portOffset = builder.Configuration.GetValue("Platform:PortOffset", 0);
+var seedCategories = builder.Configuration.GetValue("Platform:SeedCategories", 50);
+var seedProducts = builder.Configuration.GetValue("Platform:SeedProducts", 20_000);
+// Settings for every service, as configuration keys (e.g. Services:Cache:KeyPrefix → Cache__KeyPrefix).
+var serviceSettings = builder.Configuration.GetSection("Services").AsEnumerable(makePathsRelative: true)
+    .Where(setting => setting.Value is not null)
+    .ToDictionary(setting => setting.Key.Replace(":", "__", StringComparison.Ordinal), setting => setting.Value!);
+var migrated = new Dictionary<string, IResourceBuilder<ProjectResource>>();
+IResourceBuilder<ProjectResource>? seed = null;
+foreach (var service in PlatformServices.Read(Path.Combine(root, "infra", "services.tsv")))
+{
+    var project = Path.Combine(root, service.Folder, service.Assembly + ".csproj");
+    if (!migrated.TryGetValue(service.Assembly, out var migrate))
+    {
+        migrate = Configure(builder.AddProject($"{service.Schema}-migrate", project).WithArgs("migrate"), service, "migrate");
+        migrated[service.Assembly] = migrate;
+        if (service.Schema == "catalog")
+        {
+            seed = Configure(builder.AddProject("catalog-seed", project).WithArgs("seed", "--categories", seedCategories.ToString(CultureInfo.InvariantCulture), "--products", seedProducts.ToString(CultureInfo.InvariantCulture)), service, "seed")
+                .WaitForCompletion(migrate);
+        }
+    }
+
+    var node = Configure(builder.AddProject(service.Node, project), service, service.Node)
+        .WithHttpEndpoint(port: service.Port + portOffset, isProxied: false)
+        .WithHttpHealthCheck("/health/ready")
+        .WaitForCompletion(migrate);
+    if (seed is not null && service.Schema == "catalog")
+    {
+        node.WaitForCompletion(seed);
+    }
+}
+
+builder.Build().Run();
+
+IResourceBuilder<ProjectResource> Configure(IResourceBuilder<ProjectResource> resource, PlatformService service, string nodeName)
+{
+    resource
+        .WithReference(postgres)
+        .WithReference(redis)
+        .WithReference(rabbitMq)
+        .WithEnvironment("Service__NodeName", nodeName)
+        // As under ./platform up: production settings, not the project's launch profile.
+        .WithEnvironment("DOTNET_ENVIRONMENT", "Production")
+        .WithEnvironment("ASPNETCORE_ENVIRONMENT", "Production");
+    foreach (var (name, value) in serviceSettings)
+    {
+        resource.WithEnvironment(name, value);
+    }
+
+    if (keys.TryGetValue(service.Assembly, out var key))
+    {
+        resource
+            .WithEnvironment("Auth__ApiKeys__0__Name", key.Name)
+            .WithEnvironment("Auth__ApiKeys__0__Key", key.Key)
+            .WithEnvironment("Auth__ApiKeys__0__Scopes__0", key.Scope);
+    }
+
+    return resource;
+}
+
+/// <summary>One row of infra/services.tsv: node, HTTP port, project folder, assembly, database schema.</summary>
+internal sealed record PlatformService(string Node, int Port, string Folder, string Assembly, string Schema);
+
+internal static class PlatformServices
+{
+    public static IReadOnlyList<PlatformService> Read(string path) =>
+        [.. File.ReadLines(path)
+            .Where(line => line.Length > 0 && !line.StartsWith('#'))
+            .Select(line => line.Split('\t'))
+            .Select(f => new PlatformService(f[0], int.Parse(f[1], CultureInfo.InvariantCulture), f[2], f[3], f[4]))];
+}

@@ -1,0 +1,129 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Platform.Testing;
+
+namespace Platform.AppHost.Tests;
+
+/// <summary>
+/// The Aspire AppHost (infra/AppHost) runs the whole platform against the real servers, and a catalog write shows in
+/// its dashboard as one trace through the outbox, RabbitMQ and the invalidator, read back through the dashboard's
+/// telemetry API. Isolated like every service test: its own database, key and entity prefixes, and ports.
+/// </summary>
+public sealed class AppHostTraceTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>, IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
+    private readonly string _dashboardConfig = Directory.CreateTempSubdirectory("apphost-dashboard-").FullName;
+
+    [Fact]
+    public async Task APutOnACatalogNodeArrivesInTheDashboardAsOneTraceThroughTheInvalidator()
+    {
+        var apiKey = Convert.ToHexString(Guid.NewGuid().ToByteArray());
+        var writeKey = Convert.ToHexString(Guid.NewGuid().ToByteArray());
+        // The dashboard reads key-per-file settings from this folder: its telemetry API with a key the test knows.
+        File.WriteAllText(Path.Combine(_dashboardConfig, "Dashboard__Api__Enabled"), "true");
+        File.WriteAllText(Path.Combine(_dashboardConfig, "Dashboard__Api__AuthMode"), "ApiKey");
+        File.WriteAllText(Path.Combine(_dashboardConfig, "Dashboard__Api__PrimaryApiKey"), apiKey);
+        // Below the kernel's ephemeral range (32768+), away from ./platform up's own ports.
+        var portOffset = 15_000 + (Random.Shared.Next(0, 50) * 100);
+        string[] args =
+        [
+            $"--ConnectionStrings:Postgres={fixture.Database.ConnectionString}",
+            $"--ConnectionStrings:Redis={TestServers.Redis}",
+            $"--ConnectionStrings:RabbitMq={TestServers.RabbitMq}",
+            $"--Services:Bus:EntityPrefix={fixture.BusPrefix}",
+            $"--Services:Cache:KeyPrefix={fixture.RedisPrefix}",
+            $"--Platform:PortOffset={portOffset}",
+            "--Platform:SeedCategories=3",
+            "--Platform:SeedProducts=10",
+            $"--Parameters:catalog-write-key={writeKey}",
+            $"--Parameters:ops-api-key={Convert.ToHexString(Guid.NewGuid().ToByteArray())}",
+            "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
+            $"--ASPIRE_DASHBOARD_FILE_CONFIG_DIRECTORY={_dashboardConfig}",
+        ];
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Platform_AppHost>(
+            args, (options, _) => options.DisableDashboard = false);
+        await using var app = await builder.BuildAsync();
+        using var start = new CancellationTokenSource(StartTimeout);
+        await app.StartAsync(start.Token);
+        foreach (var node in new[] { "catalog-api-1", "catalog-api-2", "cache-invalidator", "analytics-aggregator" })
+        {
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(node, start.Token);
+        }
+
+        using var catalog = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{5100 + portOffset}") };
+        using var read = await catalog.GetAsync(new Uri("/api/products/1", UriKind.Relative));
+        read.EnsureSuccessStatusCode();
+        var product = await read.Content.ReadFromJsonAsync<JsonElement>();
+        using var put = new HttpRequestMessage(HttpMethod.Put, "/api/products/1")
+        {
+            Content = JsonContent.Create(new
+            {
+                name = product.GetProperty("name").GetString() + " (traced)",
+                description = product.GetProperty("description").GetString(),
+                categoryId = product.GetProperty("categoryId").GetInt64(),
+                price = product.GetProperty("price").GetDecimal(),
+                currency = product.GetProperty("currency").GetString(),
+                status = product.GetProperty("status").GetString(),
+            }),
+        };
+        put.Headers.Add("X-Api-Key", writeKey);
+        put.Headers.TryAddWithoutValidation("If-Match", read.Headers.ETag!.Tag);
+        using (var written = await catalog.SendAsync(put))
+        {
+            Assert.True(written.IsSuccessStatusCode, $"PUT answered {(int)written.StatusCode}: {await written.Content.ReadAsStringAsync()}");
+        }
+
+        // The testing builder gives the dashboard ports of its own; it is the model's "aspire-dashboard" resource.
+        using var telemetry = new HttpClient { BaseAddress = app.GetEndpoint("aspire-dashboard", "http") };
+        telemetry.DefaultRequestHeaders.Add("X-API-Key", apiKey);
+        IReadOnlyList<(string Resource, string Name)> spans = [];
+        await Eventually.TrueAsync(async () =>
+        {
+            var traceId = await PutTraceIdAsync(telemetry);
+            spans = traceId is null ? [] : await SpansAsync(telemetry, traceId);
+            return spans.Any(s => s is { Resource: "cache-invalidator", Name: "cache evict" });
+        }, TimeSpan.FromSeconds(60), "the PUT's trace reaches the invalidator's eviction in the dashboard");
+
+        Assert.Contains(("catalog-api-1", "PUT /api/products/{id:long}"), spans);
+        // The relay runs on whichever catalog node holds the outbox lock (ADR 005).
+        Assert.Contains(spans, s => s.Resource.StartsWith("catalog-api-", StringComparison.Ordinal) && s.Name == "outbox publish");
+        Assert.Contains(spans, s => s.Resource.StartsWith("catalog-api-", StringComparison.Ordinal) && s.Name.Contains("ProductUpdated send", StringComparison.Ordinal));
+        // The consumer's spans are named after its queue, which carries this test's entity prefix.
+        Assert.Contains(spans, s => s.Resource == "cache-invalidator" && s.Name.EndsWith("cache-invalidator process", StringComparison.Ordinal));
+    }
+
+    public void Dispose() => Directory.Delete(_dashboardConfig, recursive: true);
+
+    private static async Task<string?> PutTraceIdAsync(HttpClient telemetry)
+    {
+        using var document = JsonDocument.Parse(await telemetry.GetStringAsync(new Uri("/api/telemetry/traces?resource=catalog-api-1", UriKind.Relative)));
+        return Spans(document.RootElement).FirstOrDefault(s => s.Name.StartsWith("PUT ", StringComparison.Ordinal)).TraceId;
+    }
+
+    private static async Task<IReadOnlyList<(string Resource, string Name)>> SpansAsync(HttpClient telemetry, string traceId)
+    {
+        using var document = JsonDocument.Parse(await telemetry.GetStringAsync(new Uri($"/api/telemetry/traces/{traceId}", UriKind.Relative)));
+        return [.. Spans(document.RootElement).Select(s => (s.Resource, s.Name))];
+    }
+
+    // OTLP JSON: data.resourceSpans[].resource.attributes (service.name) and .scopeSpans[].spans[].
+    private static IEnumerable<(string Resource, string Name, string TraceId)> Spans(JsonElement root)
+    {
+        foreach (var resourceSpans in root.GetProperty("data").GetProperty("resourceSpans").EnumerateArray())
+        {
+            var service = resourceSpans.GetProperty("resource").GetProperty("attributes").EnumerateArray()
+                .Where(a => a.GetProperty("key").GetString() == "service.name")
+                .Select(a => a.GetProperty("value").GetProperty("stringValue").GetString())
+                .FirstOrDefault() ?? "";
+            foreach (var scope in resourceSpans.GetProperty("scopeSpans").EnumerateArray())
+            {
+                foreach (var span in scope.GetProperty("spans").EnumerateArray())
+                {
+                    yield return (service, span.GetProperty("name").GetString()!, span.GetProperty("traceId").GetString()!);
+                }
+            }
+        }
+    }
+}
