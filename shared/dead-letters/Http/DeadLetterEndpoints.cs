@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Platform.DeadLetters.Operations;
+using Platform.Hosting.Errors;
 using Platform.Hosting.Security;
 
 namespace Platform.DeadLetters.Http;
@@ -122,17 +123,12 @@ internal static class DeadLetterEndpoints
         }
         catch (NpgsqlException e) when (e is not PostgresException)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Database unavailable", detail: "PostgreSQL cannot be reached; try again shortly.");
+            return TypedResults.Problem(Problems.Create(StatusCodes.Status503ServiceUnavailable, "Database unavailable", "PostgreSQL cannot be reached; try again shortly."));
         }
     }
 
-    private static ValidationProblem Invalid(InputErrors errors) =>
-        TypedResults.ValidationProblem(errors, title: "Invalid dead-letter request", detail: string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+    private static ValidationProblem Invalid(InputErrors errors) => Problems.Validation(errors, "Invalid dead-letter request");
 
     private static ProblemHttpResult NotFound(string field, string message) =>
-        TypedResults.Problem(
-            statusCode: StatusCodes.Status404NotFound,
-            title: "Dead letter not found",
-            detail: message,
-            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
+        Problems.FieldRefused(StatusCodes.Status404NotFound, "Dead letter not found", field, message);
 }
