@@ -28,24 +28,35 @@ var seedProducts = builder.Configuration.GetValue("Platform:SeedProducts", 20_00
 var serviceSettings = builder.Configuration.GetSection("Services").AsEnumerable(makePathsRelative: true)
     .Where(setting => setting.Value is not null)
     .ToDictionary(setting => setting.Key.Replace(":", "__", StringComparison.Ordinal), setting => setting.Value!);
-var migrated = new Dictionary<string, IResourceBuilder<ProjectResource>>();
-IResourceBuilder<ProjectResource>? seed = null;
+#if DEBUG
+const string Configuration = "Debug";
+#else
+const string Configuration = "Release";
+#endif
+var migrated = new Dictionary<string, IResourceBuilder<ExecutableResource>>();
+IResourceBuilder<ExecutableResource>? seed = null;
 foreach (var service in PlatformServices.Read(Path.Combine(root, "infra", "services.tsv")))
 {
-    var project = Path.Combine(root, service.Folder, service.Assembly + ".csproj");
+    // The binaries the AppHost's build made (its project references), run as they are: a project resource would
+    // `dotnet run` each node, building the project again per node at every start, two catalog nodes at once.
+    var output = Path.Combine(root, service.Folder, "bin", Configuration, "net10.0");
+    var dll = service.Assembly + ".dll";
     if (!migrated.TryGetValue(service.Assembly, out var migrate))
     {
-        migrate = Configure(builder.AddProject($"{service.Schema}-migrate", project).WithArgs("migrate"), service, "migrate");
+        migrate = Configure(builder.AddExecutable($"{service.Schema}-migrate", "dotnet", output, dll, "migrate"), service, "migrate");
         migrated[service.Assembly] = migrate;
         if (service.Schema == "catalog")
         {
-            seed = Configure(builder.AddProject("catalog-seed", project).WithArgs("seed", "--categories", seedCategories.ToString(CultureInfo.InvariantCulture), "--products", seedProducts.ToString(CultureInfo.InvariantCulture)), service, "seed")
+            seed = Configure(builder.AddExecutable("catalog-seed", "dotnet", output, dll, "seed",
+                    "--categories", seedCategories.ToString(CultureInfo.InvariantCulture), "--products", seedProducts.ToString(CultureInfo.InvariantCulture)), service, "seed")
                 .WaitForCompletion(migrate);
         }
     }
 
-    var node = Configure(builder.AddProject(service.Node, project), service, service.Node)
+    var port = (service.Port + portOffset).ToString(CultureInfo.InvariantCulture);
+    var node = Configure(builder.AddExecutable(service.Node, "dotnet", output, dll), service, service.Node)
         .WithHttpEndpoint(port: service.Port + portOffset, isProxied: false)
+        .WithEnvironment("ASPNETCORE_URLS", "http://127.0.0.1:" + port)
         .WithHttpHealthCheck("/health/ready")
         .WaitForCompletion(migrate);
     if (seed is not null && service.Schema == "catalog")
@@ -56,9 +67,10 @@ foreach (var service in PlatformServices.Read(Path.Combine(root, "infra", "servi
 
 builder.Build().Run();
 
-IResourceBuilder<ProjectResource> Configure(IResourceBuilder<ProjectResource> resource, PlatformService service, string nodeName)
+IResourceBuilder<ExecutableResource> Configure(IResourceBuilder<ExecutableResource> resource, PlatformService service, string nodeName)
 {
     resource
+        .WithOtlpExporter()
         .WithReference(postgres)
         .WithReference(redis)
         .WithReference(rabbitMq)
