@@ -9,6 +9,9 @@ public sealed class CacheOptions : IValidatableObject
 
     private const string RangeMessage = "must be between {1} and {2}";
 
+    /// <summary>The most a request may wait on Redis (issue 14): the ceiling of <see cref="RedisCallTimeout"/>.</summary>
+    public static readonly TimeSpan MaxRedisCallTimeout = TimeSpan.FromMilliseconds(250);
+
     /// <summary>
     /// Prefix of every Redis key and channel. Services of one cluster share it; tests isolate with it. On Redis
     /// Cluster use a hash tag (e.g. <c>{platform}:</c>) so the scripts' keys share a slot.
@@ -26,6 +29,14 @@ public sealed class CacheOptions : IValidatableObject
 
     /// <summary>While the backplane is disconnected an L1 entry is trusted at most this long (it may be missing invalidations).</summary>
     public TimeSpan DegradedL1Ttl { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Longest a request waits for one Redis call (L2 read or write, invalidation, cluster lock) before it goes on
+    /// without Redis: a read runs its factory, an invalidation throws <see cref="CacheUnavailableException"/>. At most
+    /// 250 ms, so a frozen Redis (sockets open, no answer) never holds a request longer; 200 ms leaves a loaded
+    /// machine's slow but healthy Redis call (p99 well under 10 ms here) room before it counts as a failure.
+    /// </summary>
+    public TimeSpan RedisCallTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Invalidations kept in the Redis stream for nodes to replay after a disconnect. ~100k covers minutes of heavy churn.</summary>
     [Range(100, 10_000_000, ErrorMessage = RangeMessage)]
@@ -65,6 +76,11 @@ public sealed class CacheOptions : IValidatableObject
         if (DegradedL1Ttl <= TimeSpan.Zero)
         {
             yield return new ValidationResult("must be positive", [nameof(DegradedL1Ttl)]);
+        }
+
+        if (RedisCallTimeout <= TimeSpan.Zero || RedisCallTimeout > MaxRedisCallTimeout)
+        {
+            yield return new ValidationResult($"must be positive and at most {MaxRedisCallTimeout.TotalMilliseconds:0} ms (no request waits on Redis longer)", [nameof(RedisCallTimeout)]);
         }
 
         if (GapCheckInterval <= TimeSpan.Zero)
