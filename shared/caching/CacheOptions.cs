@@ -27,8 +27,27 @@ public sealed class CacheOptions : IValidatableObject
     /// <summary>Use Redis as L2 and backplane. Off: a node-local cache (tests, tools).</summary>
     public bool UseRedis { get; set; } = true;
 
-    /// <summary>While the backplane is disconnected an L1 entry is trusted at most this long (it may be missing invalidations).</summary>
-    public TimeSpan DegradedL1Ttl { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How often a node publishes a heartbeat to itself through Redis, proving it still hears every invalidation.
+    /// 100 ms: a few per <see cref="HeartbeatTimeout"/>, so one late heartbeat does not make the node deaf.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// A node that confirmed no heartbeat for this long is deaf: it may be missing invalidations (Redis frozen, killed
+    /// or cut off from it). It then skips L2, runs factories, and reports Degraded. 250 ms (issue 14): noticed well
+    /// inside the 1 s freshness bound, without relying on connection events or client timeouts.
+    /// </summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How long an L1 entry is served past the later of its read and the last moment this node knew it had heard every
+    /// invalidation. Only a deaf node reaches it: one that hears moves that moment every heartbeat. 750 ms keeps every
+    /// read within the 1 s freshness bound (an invalidation the node missed was recorded, or its write acknowledged,
+    /// after that moment), with room for clocks and scheduling. Larger values trade freshness during a Redis outage
+    /// for fewer database reads.
+    /// </summary>
+    public TimeSpan DegradedL1Ttl { get; set; } = TimeSpan.FromMilliseconds(750);
 
     /// <summary>
     /// Longest a request waits for one Redis call (L2 read or write, invalidation, cluster lock) before it goes on
@@ -73,9 +92,19 @@ public sealed class CacheOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (DegradedL1Ttl <= TimeSpan.Zero)
+        if (HeartbeatInterval <= TimeSpan.Zero)
         {
-            yield return new ValidationResult("must be positive", [nameof(DegradedL1Ttl)]);
+            yield return new ValidationResult("must be positive", [nameof(HeartbeatInterval)]);
+        }
+
+        if (HeartbeatTimeout <= HeartbeatInterval)
+        {
+            yield return new ValidationResult($"must be longer than {nameof(HeartbeatInterval)}", [nameof(HeartbeatTimeout)]);
+        }
+
+        if (DegradedL1Ttl <= HeartbeatTimeout)
+        {
+            yield return new ValidationResult($"must be longer than {nameof(HeartbeatTimeout)} (else a node that hears would distrust its own L1)", [nameof(DegradedL1Ttl)]);
         }
 
         if (RedisCallTimeout <= TimeSpan.Zero || RedisCallTimeout > MaxRedisCallTimeout)

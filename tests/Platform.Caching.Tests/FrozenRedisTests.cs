@@ -10,8 +10,9 @@ namespace Platform.Caching.Tests;
 /// </summary>
 public sealed class FrozenRedisTests
 {
-    // Scheduling on a loaded 2-core machine, on top of the deadline itself.
-    private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(200);
+    // Scheduling on a loaded 2-core machine (load average 20 while other suites run), on top of the deadline itself;
+    // still far below the 2 s the client alone would wait.
+    private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(400);
     private static readonly CacheEntryOptions Hour = new() { Duration = TimeSpan.FromHours(1) };
 
     [Fact]

@@ -35,6 +35,9 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
 
     public RedisChannel Channel => RedisChannel.Literal(_prefix + "bp");
 
+    /// <summary>This node's own heartbeat channel (<see cref="RedisScripts.Heartbeat"/>).</summary>
+    public RedisChannel HeartbeatChannel => RedisChannel.Literal(_prefix + "hb:" + nodeId);
+
     public bool IsConnected => redis.IsConnected;
 
     private IDatabase Db => redis.GetDatabase();
@@ -103,6 +106,9 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Hello, [], [_prefix, EpochCandidate]))!;
         return ((string)result[0]!, (long)result[1]);
     }
+
+    /// <summary>Publishes this node's heartbeat (<see cref="RedisScripts.Heartbeat"/>), sent at <paramref name="sentMs"/> on its clock.</summary>
+    public Task HeartbeatAsync(long sentMs) => Bounded(Db.ScriptEvaluateAsync(RedisScripts.Heartbeat, [], [_prefix, EpochCandidate, nodeId, sentMs]));
 
     /// <summary>Stream entries from <paramref name="fromSeq"/> on (at most <paramref name="max"/>), with the current epoch and sequence.</summary>
     public async Task<(string Epoch, long Seq, List<InvalidationMessage> Entries)> ReplayAsync(long fromSeq, int max)
