@@ -220,7 +220,8 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
         return entry.ReadAt >= _backplane.TrustFloorMs && CacheClock.LiveMs - Math.Max(heard, entry.ReadAt) < _degradedTtlMs;
     }
 
-    private bool IsFresh(L2Entry entry) => !entry.Expired && entry.FreshUntilUnixMs > _clock.UnixMs;
+    private bool IsFresh(L2Entry entry) =>
+        !entry.Expired && entry.FreshUntilUnixMs > _clock.UnixMs && entry.StartSeq >= (_backplane?.L2FloorSeq ?? 0);
 
     // ------------------------------------------------------------------ writes and invalidations
 
@@ -379,6 +380,9 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
     /// <summary>True when L1 alone would answer a read of <paramref name="key"/> (tests and diagnostics; no statistics touched).</summary>
     public bool IsFreshInL1(string key) =>
         _l1.TryGet(key, out var entry) && !entry.Expired && _clock.NowMs < entry.FreshUntil && TagsValid(entry) && Trusted(entry);
+
+    /// <summary>Whether the Redis client has a live connection (tests: it fails commands at once when it has none).</summary>
+    internal bool IsRedisConnected => _l2?.IsConnected ?? false;
 
     internal string DescribeHearing() => _backplane is null ? "no backplane" : $"now {CacheClock.LiveMs}, last heard {_backplane.LastHeardMs}, floor {_backplane.TrustFloorMs}, hearing {_backplane.IsHearing}";
 

@@ -131,6 +131,29 @@ public sealed class DeafNodeTests
     }
 
     [Fact]
+    public async Task AnEvictionRedisNeverReceivedDuringAFreezeDoesNotLeaveTheOldValueInL2ForAnyoneAfterIt()
+    {
+        // Frozen long enough for node B's client to give up on its connection: B's remove then fails at once and is never
+        // sent, so Redis does not run it on resume (the invalidator retries it later). Node A, hearing again, must not
+        // take the old value from L2 meanwhile.
+        await using var redis = await RedisServer.StartAsync();
+        await using var cluster = await CacheCluster.StartAsync(redis.Configuration, redis.Port, 2);
+        var (a, b) = (cluster[0], cluster[1]);
+        var source = "v1";
+        Task<string> Read(CacheFactoryContext context, CancellationToken cancellationToken) => Task.FromResult(Volatile.Read(ref source));
+        Assert.Equal("v1", await a.GetOrSetAsync("k", Read, Hour));
+
+        await redis.PauseAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(!b.IsRedisConnected), Deadline, "node B's client gave up on its connection");
+        Volatile.Write(ref source, "v2");
+        await Assert.ThrowsAsync<CacheUnavailableException>(async () => await b.RemoveAsync("k"));
+        await redis.ResumeAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(a.IsBackplaneConnected), Deadline, "node A hears again");
+
+        Assert.Equal("v2", await a.GetOrSetAsync("k", Read, Hour));
+    }
+
+    [Fact]
     public async Task ANodeThatHearsKeepsTrustingItsL1PastTheDegradedTtl()
     {
         // A generous heartbeat timeout: on a loaded machine a 250 ms gap between heartbeats happens, and this test is

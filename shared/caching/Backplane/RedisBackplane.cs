@@ -42,6 +42,8 @@ internal sealed class RedisBackplane : IAsyncDisposable
     private long _trustFloorMs;
     private long _lastBeatReceivedMs;
     private long _lifeSeenMs;
+    private long _l2FloorSeq;
+    private int _redisFailed;
     private volatile bool _catchUpNeeded;
     private volatile bool _subscribed;
 
@@ -75,6 +77,14 @@ internal sealed class RedisBackplane : IAsyncDisposable
     /// Read after <see cref="LastHeardMs"/> (it is written before it).
     /// </summary>
     public long TrustFloorMs => Volatile.Read(ref _trustFloorMs);
+
+    /// <summary>
+    /// L2 entries fresh as of a lower sequence are not used: set when hearing resumes after a spell in which Redis failed
+    /// this node. A client that gave up on its connection during a long freeze fails the next commands at once, so a
+    /// write's eviction may never have been sent and Redis still holds the old value until the invalidator's retry.
+    /// Each key is then read from its source once and stored again.
+    /// </summary>
+    public long L2FloorSeq => Interlocked.Read(ref _l2FloorSeq);
 
     public long LastApplied => Interlocked.Read(ref _lastApplied);
 
@@ -222,6 +232,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
             // Its absence is the signal: the node turns deaf when no heartbeat comes back in time.
+            Volatile.Write(ref _redisFailed, 1);
         }
     }
 
@@ -271,6 +282,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
                 _catchUpNeeded = true;
+                Volatile.Write(ref _redisFailed, 1);
                 await DelayAsync(TimeSpan.FromMilliseconds(100), token);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -351,8 +363,17 @@ internal sealed class RedisBackplane : IAsyncDisposable
             }
         }
 
+        var redisFailed = Interlocked.Exchange(ref _redisFailed, 0) == 1;
         if (deaf)
         {
+            if (redisFailed)
+            {
+                // A sequence step of its own: every L2 entry stored before has a lower one, every value read after a
+                // higher or equal one, whether or not anything else was invalidated meanwhile.
+                var (seq, _) = await _l2.InvalidateAsync(InvalidationKind.Remove, "resumed:" + _nodeId, _clock.UnixMs);
+                Interlocked.Exchange(ref _l2FloorSeq, seq);
+            }
+
             // Before the new hearing moment: a reader that sees it also sees the floor.
             Interlocked.Exchange(ref _trustFloorMs, CacheClock.LiveMs);
             _lifeSeenMs = 0;
@@ -422,6 +443,8 @@ internal sealed class RedisBackplane : IAsyncDisposable
     {
         _stats.Increment(ref _stats.BackplaneResyncs);
         _target.ClearLocal(reason);
+        // A new epoch starts its sequence again, and its L2 holds nothing from before.
+        Interlocked.Exchange(ref _l2FloorSeq, 0);
         Volatile.Write(ref _epoch, epoch);
         Interlocked.Exchange(ref _lastApplied, current);
     }
