@@ -152,8 +152,37 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
         return depths;
     }
 
-    /// <summary>Transactions committed in the checker's database so far (PostgreSQL's statistics, flushed about once a second).</summary>
-    public Task<long> DatabaseCommitsAsync() => ScalarAsync("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+    /// <summary>
+    /// Cache factory runs so far, summed over the catalog nodes (<c>platform_cache_factory_runs_total</c> on each
+    /// node's /metrics): every one is a PostgreSQL query made for a read. Null when a node does not answer.
+    /// PostgreSQL's own counters (<c>pg_stat_database.xact_commit</c>) were tried first: pooled connections report them
+    /// only when they next commit or after 10 s idle, too late for windows of a few seconds.
+    /// </summary>
+    public async Task<double?> FactoryRunsAsync()
+    {
+        double total = 0;
+        foreach (var node in CatalogNodes)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                var text = await node.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative), timeout.Token);
+                var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("platform_cache_factory_runs_total", StringComparison.Ordinal));
+                if (line is null || !double.TryParse(line.Split(' ')[^1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var runs))
+                {
+                    return null;
+                }
+
+                total += runs;
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+            {
+                return null;
+            }
+        }
+
+        return total;
+    }
 
     public async Task<long> ScalarAsync(string sql)
     {

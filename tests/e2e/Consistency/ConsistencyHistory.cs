@@ -62,11 +62,11 @@ internal sealed class ConsistencyHistory
     /// started (0 when it returned the newest acknowledged version). It is stale beyond the bound when that exceeds
     /// <paramref name="bound"/>: one bound for every fault (issue 14).
     /// </summary>
-    public Evaluation Evaluate(TimeSpan bound, double? baselineTransactionsPerSecond, int examples = 20)
+    public Evaluation Evaluate(TimeSpan bound, double? baselineReadQueriesPerSecond, int examples = 20)
     {
         var commits = _commits.ToDictionary(p => p.Key, p => { lock (p.Value) { return p.Value.OrderBy(c => c.Version).ToArray(); } });
         var faults = _faults.OrderBy(f => f.InjectedMs).ToArray();
-        var baseline = new WindowStats("baseline (no fault)", null) { DatabaseTransactionsPerSecond = baselineTransactionsPerSecond };
+        var baseline = new WindowStats("baseline (no fault)", null) { ReadQueriesPerSecond = baselineReadQueriesPerSecond };
         var windows = faults.Select(f => new WindowStats(f.Name, f)).ToArray();
         var stale = new List<StaleRead>();
         long checkedReads = 0, beyond = 0;
@@ -171,8 +171,8 @@ internal sealed class FaultWindow(string name, double injectedMs)
 
     public double? HealthyMs { get; set; }
 
-    /// <summary>PostgreSQL transactions committed per second from the injection until the broken part answered again.</summary>
-    public double? DatabaseTransactionsPerSecond { get; set; }
+    /// <summary>Cache factory runs (PostgreSQL queries for reads) per second over both catalog nodes, from the injection until the broken part answered again.</summary>
+    public double? ReadQueriesPerSecond { get; set; }
 
     public string? Detail { get; set; }
 }
@@ -182,8 +182,8 @@ internal sealed class WindowStats(string name, FaultWindow? fault)
 {
     public string Name { get; } = name;
 
-    /// <summary>Database transactions per second: the fault's, or for the baseline the quiet time before the first fault.</summary>
-    public double? DatabaseTransactionsPerSecond { get; set; } = fault?.DatabaseTransactionsPerSecond;
+    /// <summary>PostgreSQL queries for reads per second: the fault's, or for the baseline the quiet time before the first fault.</summary>
+    public double? ReadQueriesPerSecond { get; set; } = fault?.ReadQueriesPerSecond;
 
     public FaultWindow? Fault { get; } = fault;
 

@@ -61,7 +61,7 @@ internal sealed record ConsistencyReport(
             w.WorstStalenessMs,
             w.LongestRequestMs,
             w.RequestsOver250Ms,
-            w.DatabaseTransactionsPerSecond,
+            w.ReadQueriesPerSecond,
             w.FailedReads,
             w.FailedWrites,
             w.Fault?.Detail))],
@@ -78,11 +78,11 @@ internal sealed record ConsistencyReport(
         text.AppendLine(CultureInfo.InvariantCulture, $"  stale beyond bound {StaleBeyondBound} (target 0); worst staleness {WorstStalenessMs} ms");
         text.AppendLine(CultureInfo.InvariantCulture, $"  events committed {Events.Committed}, lost {EventsLost} (target 0): not reached broker {Events.NotReachedBroker}, left in invalidator queue {Events.LeftInInvalidatorQueue}, error/skipped queue {Events.InErrorQueue}, dead-lettered {Events.DeadLettered}; moved aside {Events.MovedAside}, undispatched {Events.NotDispatched}, delivered twice {Events.DeliveredTwice}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  converged {Converged} in {ConvergenceMs} ms after the workload stopped");
-        text.AppendLine("  window                                                  at s   down ms  healthy ms  bound ms    reads    stale  beyond  worst ms  longest ms  >250 ms  db tx/s  failed r/w");
+        text.AppendLine("  window                                                  at s   down ms  healthy ms  bound ms    reads    stale  beyond  worst ms  longest ms  >250 ms  read q/s  failed r/w");
         foreach (var w in Windows)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  {w.Name,-54} {Show(w.InjectedAtSeconds),6} {Show(w.DownMs),9} {Show(w.HealthyAfterMs),11} {w.BoundMs,9} {w.ReadsChecked,8} {w.StaleReads,8} {w.StaleBeyondBound,7} {w.WorstStalenessMs,9} {w.LongestRequestMs,11} {w.RequestsOver250Ms,8} {Show(w.DatabaseTransactionsPerSecond),8} {w.FailedReads,6}/{w.FailedWrites}  {w.Detail}");
+                $"  {w.Name,-54} {Show(w.InjectedAtSeconds),6} {Show(w.DownMs),9} {Show(w.HealthyAfterMs),11} {w.BoundMs,9} {w.ReadsChecked,8} {w.StaleReads,8} {w.StaleBeyondBound,7} {w.WorstStalenessMs,9} {w.LongestRequestMs,11} {w.RequestsOver250Ms,8} {Show(w.ReadQueriesPerSecond),8} {w.FailedReads,6}/{w.FailedWrites}  {w.Detail}");
         }
 
         foreach (var s in StaleExamples)
@@ -114,7 +114,7 @@ internal sealed record WindowReport(
     double WorstStalenessMs,
     double LongestRequestMs,
     long RequestsOver250Ms,
-    double? DatabaseTransactionsPerSecond,
+    double? ReadQueriesPerSecond,
     int FailedReads,
     int FailedWrites,
     string? Detail);
