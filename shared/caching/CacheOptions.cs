@@ -9,6 +9,9 @@ public sealed class CacheOptions : IValidatableObject
 
     private const string RangeMessage = "must be between {1} and {2}";
 
+    /// <summary>The most a request may wait on Redis (issue 14): the ceiling of <see cref="RedisCallTimeout"/>.</summary>
+    public static readonly TimeSpan MaxRedisCallTimeout = TimeSpan.FromMilliseconds(250);
+
     /// <summary>
     /// Prefix of every Redis key and channel. Services of one cluster share it; tests isolate with it. On Redis
     /// Cluster use a hash tag (e.g. <c>{platform}:</c>) so the scripts' keys share a slot.
@@ -24,8 +27,35 @@ public sealed class CacheOptions : IValidatableObject
     /// <summary>Use Redis as L2 and backplane. Off: a node-local cache (tests, tools).</summary>
     public bool UseRedis { get; set; } = true;
 
-    /// <summary>While the backplane is disconnected an L1 entry is trusted at most this long (it may be missing invalidations).</summary>
-    public TimeSpan DegradedL1Ttl { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How often a node publishes a heartbeat to itself through Redis, proving it still hears every invalidation.
+    /// 100 ms: a few per <see cref="HeartbeatTimeout"/>, so one late heartbeat does not make the node deaf.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// A node that confirmed no heartbeat for this long is deaf: it may be missing invalidations (Redis frozen, killed
+    /// or cut off from it). It then skips L2, runs factories, and reports Degraded. 250 ms (issue 14): noticed well
+    /// inside the 1 s freshness bound, without relying on connection events or client timeouts.
+    /// </summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How long an L1 entry is served past the later of its read and the last moment this node knew it had heard every
+    /// invalidation. Only a deaf node reaches it: one that hears moves that moment every heartbeat. 750 ms keeps every
+    /// read within the 1 s freshness bound (an invalidation the node missed was recorded, or its write acknowledged,
+    /// after that moment), with room for clocks and scheduling. Larger values trade freshness during a Redis outage
+    /// for fewer database reads.
+    /// </summary>
+    public TimeSpan DegradedL1Ttl { get; set; } = TimeSpan.FromMilliseconds(750);
+
+    /// <summary>
+    /// Longest a request waits for one Redis call (L2 read or write, invalidation, cluster lock) before it goes on
+    /// without Redis: a read runs its factory, an invalidation throws <see cref="CacheUnavailableException"/>. At most
+    /// 250 ms, so a frozen Redis (sockets open, no answer) never holds a request longer; 200 ms leaves a loaded
+    /// machine's slow but healthy Redis call (p99 well under 10 ms here) room before it counts as a failure.
+    /// </summary>
+    public TimeSpan RedisCallTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Invalidations kept in the Redis stream for nodes to replay after a disconnect. ~100k covers minutes of heavy churn.</summary>
     [Range(100, 10_000_000, ErrorMessage = RangeMessage)]
@@ -62,9 +92,24 @@ public sealed class CacheOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (DegradedL1Ttl <= TimeSpan.Zero)
+        if (HeartbeatInterval <= TimeSpan.Zero)
         {
-            yield return new ValidationResult("must be positive", [nameof(DegradedL1Ttl)]);
+            yield return new ValidationResult("must be positive", [nameof(HeartbeatInterval)]);
+        }
+
+        if (HeartbeatTimeout <= HeartbeatInterval)
+        {
+            yield return new ValidationResult($"must be longer than {nameof(HeartbeatInterval)}", [nameof(HeartbeatTimeout)]);
+        }
+
+        if (DegradedL1Ttl <= HeartbeatTimeout)
+        {
+            yield return new ValidationResult($"must be longer than {nameof(HeartbeatTimeout)} (else a node that hears would distrust its own L1)", [nameof(DegradedL1Ttl)]);
+        }
+
+        if (RedisCallTimeout <= TimeSpan.Zero || RedisCallTimeout > MaxRedisCallTimeout)
+        {
+            yield return new ValidationResult($"must be positive and at most {MaxRedisCallTimeout.TotalMilliseconds:0} ms (no request waits on Redis longer)", [nameof(RedisCallTimeout)]);
         }
 
         if (GapCheckInterval <= TimeSpan.Zero)

@@ -20,6 +20,7 @@ public sealed class CacheStatistics
     internal long BackplaneReplayed;
     internal long BackplaneGaps;
     internal long BackplaneResyncs;
+    internal long BackplaneResumes;
     internal long L1Evictions;
 
     public long L1HitCount => Interlocked.Read(ref L1Hits);
@@ -51,6 +52,9 @@ public sealed class CacheStatistics
 
     /// <summary>Times this node cleared its L1 because it could not prove it had every invalidation.</summary>
     public long BackplaneResyncCount => Interlocked.Read(ref BackplaneResyncs);
+
+    /// <summary>Times this node heard again after a deaf spell (no heartbeat confirmed within the heartbeat timeout) and stopped trusting its older L1 entries.</summary>
+    public long BackplaneResumeCount => Interlocked.Read(ref BackplaneResumes);
 
     internal void Increment(ref long counter) => Interlocked.Increment(ref counter);
 }

@@ -10,7 +10,7 @@ public static class CachingServiceCollectionExtensions
     /// <summary>
     /// Adds one <see cref="ITwoLevelCache"/> per process (a node), configured from the <c>Cache</c> section and
     /// validated at start, using the service's Redis connection (<c>AddPlatformRedis</c>) for L2 and the backplane.
-    /// Adds a <c>cache</c> readiness check that reports Degraded while the backplane is disconnected.
+    /// Adds a <c>cache</c> readiness check that reports Degraded while the node is deaf (no heartbeat confirmed in time).
     /// </summary>
     public static IHostApplicationBuilder AddPlatformCache(this IHostApplicationBuilder builder, Action<CacheOptions>? configure = null)
     {
@@ -43,8 +43,8 @@ public static class CachingServiceCollectionExtensions
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    // Ours: whether the backplane subscription is up (Degraded, not Unhealthy, while it is not); a Redis PING, the
-    // `redis` check, cannot see that.
+    // Ours: whether the node still hears every invalidation (Degraded, not Unhealthy, while it is deaf); a Redis PING,
+    // the `redis` check, cannot see that.
     private sealed class CacheHealthCheck(TwoLevelCache cache) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -52,8 +52,8 @@ public static class CachingServiceCollectionExtensions
             var (count, bytes) = cache.L1Usage;
             var data = new Dictionary<string, object> { ["l1Entries"] = count, ["l1Bytes"] = bytes };
             return Task.FromResult(cache.IsBackplaneConnected
-                ? HealthCheckResult.Healthy($"backplane connected; L1 {count} entries", data)
-                : HealthCheckResult.Degraded($"backplane disconnected: L1 entries trusted at most the degraded TTL; L1 {count} entries", data: data));
+                ? HealthCheckResult.Healthy($"backplane hearing; L1 {count} entries", data)
+                : HealthCheckResult.Degraded($"backplane deaf (no heartbeat confirmed in time): reads go to the source, L1 entries trusted at most the degraded TTL; L1 {count} entries", data: data));
         }
     }
 }

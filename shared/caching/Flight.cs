@@ -14,6 +14,9 @@ internal sealed class Flight(string key, string[] tags)
 
     public string[] Tags { get; } = tags;
 
+    /// <summary><see cref="L1.CacheClock.LiveMs"/> when the run started reading (L2 or its factory): its value is at least that fresh.</summary>
+    public long ReadAt { get; init; } = L1.CacheClock.LiveMs;
+
     public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The Redis sequence the run's data is as fresh as; -1 until known.</summary>

@@ -77,7 +77,7 @@ public sealed partial class TwoLevelCache
             var stale = FindStale(key);
             var startSeq = CurrentLocalSeq();
             var epoch = _backplane?.Epoch ?? "";
-            var useL2 = _l2 is not null && !options.SkipL2;
+            var useL2 = _l2 is not null && !options.SkipL2 && L2Answering;
             if (useL2)
             {
                 try
@@ -290,7 +290,8 @@ public sealed partial class TwoLevelCache
                 FreshUntil = Math.Min(now + (long)options.FailSafeThrottleDuration.TotalMilliseconds, stale.FailSafeUntil),
                 FailSafeUntil = stale.FailSafeUntil,
                 EagerRefreshAt = long.MaxValue,
-                StoredAt = now,
+                // A deliberate stale answer while the source fails: counted from now, like any value read now.
+                ReadAt = CacheClock.LiveMs,
                 Tags = stale.Tags,
                 Size = 256,
                 Options = options,
@@ -362,7 +363,7 @@ public sealed partial class TwoLevelCache
             FreshUntil = now + l1Duration,
             FailSafeUntil = options.FailSafeMaxDuration is { } failSafe ? now + duration + (long)failSafe.TotalMilliseconds : 0,
             EagerRefreshAt = options.EagerRefreshThreshold is { } threshold ? now + (long)(l1Duration * threshold) : long.MaxValue,
-            StoredAt = now,
+            ReadAt = flight.ReadAt,
             Tags = flight.Tags,
             Size = payloadBytes + key.Length * 2 + 160,
             Options = options,
@@ -387,7 +388,7 @@ public sealed partial class TwoLevelCache
             FreshUntil = now + l1Duration,
             FailSafeUntil = found.FailSafeUntilUnixMs > unixNow ? now + (found.FailSafeUntilUnixMs - unixNow) : 0,
             EagerRefreshAt = options.EagerRefreshThreshold is { } threshold ? now + (long)(l1Duration * threshold) : long.MaxValue,
-            StoredAt = now,
+            ReadAt = flight.ReadAt,
             Tags = found.Tags,
             Size = found.Payload.Length + key.Length * 2 + 160,
             Options = options,
@@ -401,7 +402,7 @@ public sealed partial class TwoLevelCache
     // already flagged the flight (and we remove it here). Either way no stale entry survives.
     private void SetGuarded(Flight flight, string key, L1Entry entry)
     {
-        if (flight.Invalidated)
+        if (flight.Invalidated || (_backplane is not null && entry.ReadAt < _backplane.TrustFloorMs))
         {
             return;
         }

@@ -27,6 +27,10 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
     private long _tagEpoch;
     private long _localSeq;
     private long _lastL2ErrorLogMs = long.MinValue;
+    private long _l2PausedUntilMs;
+
+    // One second: during an outage one wave of requests per second pays the call timeout, and after it L2 is used again soon.
+    private const long L2PauseMs = 1000;
     private int _disposed;
 
     public TwoLevelCache(CacheOptions options, IConnectionMultiplexer? redis, ILogger<TwoLevelCache>? logger = null, TimeProvider? time = null, ICacheSerializer? serializer = null)
@@ -54,8 +58,11 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
 
     public CacheStatistics Statistics { get; } = new();
 
-    /// <summary>False while this node may be missing invalidations (Redis unreachable); L1 is then trusted only briefly.</summary>
-    public bool IsBackplaneConnected => _backplane?.IsConnected ?? true;
+    /// <summary>
+    /// False while this node is deaf: no heartbeat confirmed within <see cref="CacheOptions.HeartbeatTimeout"/>, so it may be
+    /// missing invalidations (Redis frozen, killed or cut off). Reads then skip L2 and L1 is trusted only briefly.
+    /// </summary>
+    public bool IsBackplaneConnected => _backplane?.IsHearing ?? true;
 
     /// <summary>Entries in L1 and their estimated size.</summary>
     public (int Count, long Bytes) L1Usage => (_l1.Count, _l1.SizeBytes);
@@ -125,14 +132,20 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
             return MaybeValue<T>.None;
         }
 
+        if (!L2Answering)
+        {
+            return MaybeValue<T>.None;
+        }
+
         try
         {
+            var readAt = CacheClock.LiveMs;
             var read = await _l2.ReadAsync(key);
             if (read.Entry is { } found && IsFresh(found))
             {
                 Statistics.Increment(ref Statistics.L2Hits);
                 var value = Deserialize<T>(found);
-                var flightless = new Flight(key, found.Tags) { StartSeq = read.Seq };
+                var flightless = new Flight(key, found.Tags) { StartSeq = read.Seq, ReadAt = readAt };
                 StoreL1FromL2(flightless, key, value, found, read.Seq, _options.DefaultEntryOptions);
                 return MaybeValue<T>.Some(value);
             }
@@ -157,7 +170,7 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
         }
 
         var now = _clock.NowMs;
-        if (entry.Expired || now >= entry.FreshUntil || !TagsValid(entry) || !TrustedWhileDegraded(entry, now))
+        if (entry.Expired || now >= entry.FreshUntil || !TagsValid(entry) || !Trusted(entry))
         {
             Statistics.Increment(ref Statistics.L1Misses);
             return false;
@@ -194,10 +207,21 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
         return true;
     }
 
-    private bool TrustedWhileDegraded(L1Entry entry, long now) =>
-        _backplane is null || _backplane.IsConnected || now - Math.Max(entry.StoredAt, _backplane.DisconnectedAtMs) < _degradedTtlMs;
+    // Served until DegradedL1Ttl past the later of its read and the last moment this node knew it heard everything; a
+    // node that hears moves that moment every heartbeat. Hearing is read before the floor (written in that order).
+    private bool Trusted(L1Entry entry)
+    {
+        if (_backplane is null)
+        {
+            return true;
+        }
 
-    private bool IsFresh(L2Entry entry) => !entry.Expired && entry.FreshUntilUnixMs > _clock.UnixMs;
+        var heard = _backplane.LastHeardMs;
+        return entry.ReadAt >= _backplane.TrustFloorMs && CacheClock.LiveMs - Math.Max(heard, entry.ReadAt) < _degradedTtlMs;
+    }
+
+    private bool IsFresh(L2Entry entry) =>
+        !entry.Expired && entry.FreshUntilUnixMs > _clock.UnixMs && entry.StartSeq >= (_backplane?.L2FloorSeq ?? 0);
 
     // ------------------------------------------------------------------ writes and invalidations
 
@@ -251,6 +275,7 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
         catch (Exception e) when (IsRedisFailure(e))
         {
             // This node at least forgets the value; the other nodes cannot be told, so the caller must retry.
+            NoteL2Error(e);
             ApplyUnconditionally(kind, name);
             throw new CacheUnavailableException($"Could not record the invalidation of {kind} '{name}' in Redis: {e.Message}", e);
         }
@@ -354,7 +379,12 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
 
     /// <summary>True when L1 alone would answer a read of <paramref name="key"/> (tests and diagnostics; no statistics touched).</summary>
     public bool IsFreshInL1(string key) =>
-        _l1.TryGet(key, out var entry) && !entry.Expired && _clock.NowMs < entry.FreshUntil && TagsValid(entry) && TrustedWhileDegraded(entry, _clock.NowMs);
+        _l1.TryGet(key, out var entry) && !entry.Expired && _clock.NowMs < entry.FreshUntil && TagsValid(entry) && Trusted(entry);
+
+    /// <summary>Whether the Redis client has a live connection (tests: it fails commands at once when it has none).</summary>
+    internal bool IsRedisConnected => _l2?.IsConnected ?? false;
+
+    internal string DescribeHearing() => _backplane is null ? "no backplane" : $"now {CacheClock.LiveMs}, last heard {_backplane.LastHeardMs}, floor {_backplane.TrustFloorMs}, hearing {_backplane.IsHearing}";
 
     internal long LastAppliedSeq => _backplane?.LastApplied ?? Interlocked.Read(ref _localSeq);
 
@@ -370,9 +400,17 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
 
     private static bool IsRedisFailure(Exception e) => e is RedisException or TimeoutException or ObjectDisposedException;
 
+    /// <summary>
+    /// False for <see cref="L2PauseMs"/> after a Redis call failed: reads then go straight to their factory instead of each
+    /// waiting out the call timeout on a Redis that is frozen or gone. Not tied to deafness: a node that misses a heartbeat
+    /// on a loaded machine still reads L2, whose conditional write keeps guarding against stale write-back.
+    /// </summary>
+    private bool L2Answering => CacheClock.LiveMs >= Volatile.Read(ref _l2PausedUntilMs);
+
     private void NoteL2Error(Exception e)
     {
         Statistics.Increment(ref Statistics.L2Errors);
+        Volatile.Write(ref _l2PausedUntilMs, CacheClock.LiveMs + L2PauseMs);
         var now = _clock.NowMs;
         var last = Interlocked.Read(ref _lastL2ErrorLogMs);
         if (now - last > 10_000 && Interlocked.CompareExchange(ref _lastL2ErrorLogMs, now, last) == last)

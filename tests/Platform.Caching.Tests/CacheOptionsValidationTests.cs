@@ -26,4 +26,21 @@ public sealed class CacheOptionsValidationTests
         Assert.Contains(error.Failures, f => f == "Cache:StreamMaxLength must be between 100 and 10000000");
         Assert.Equal(2, error.Failures.Count());
     }
+
+    [Fact]
+    public void ARedisCallTimeoutAbove250MsStopsTheStart()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Cache:UseRedis"] = "false",
+            ["Cache:RedisCallTimeout"] = "00:00:01",
+        });
+        builder.AddPlatformCache();
+        using var services = builder.Services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<CacheOptions>>().Value);
+
+        Assert.Equal(["Cache:RedisCallTimeout must be positive and at most 250 ms (no request waits on Redis longer)"], error.Failures);
+    }
 }

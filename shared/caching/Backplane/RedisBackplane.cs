@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Threading.Channels;
 using Platform.Caching.L1;
 using Platform.Caching.L2;
@@ -10,6 +11,14 @@ namespace Platform.Caching.Backplane;
 /// pub/sub, a gap in the sequence (or a periodic check against Redis's sequence, for a lost last message) or a
 /// reconnect replays the stream from the last applied sequence; an epoch change (Redis lost its data) or a
 /// stream trimmed past this node's position clears L1. One loop applies everything, so order is never mixed.
+/// <para>
+/// It also knows until when this node is sure it heard everything (<see cref="LastHeardMs"/>): every
+/// <see cref="CacheOptions.HeartbeatInterval"/> the node publishes a heartbeat to itself through Redis, carrying Redis's
+/// sequence at that moment. When it comes back within <see cref="CacheOptions.HeartbeatTimeout"/> and every
+/// invalidation up to that sequence is applied, the node heard everything recorded before the heartbeat was sent. A
+/// frozen Redis keeps its sockets open and raises no connection event, so this is the only signal that does not wait
+/// for a client timeout.
+/// </para>
 /// </summary>
 internal sealed class RedisBackplane : IAsyncDisposable
 {
@@ -22,13 +31,19 @@ internal sealed class RedisBackplane : IAsyncDisposable
     private readonly CacheStatistics _stats;
     private readonly CacheClock _clock;
     private readonly ILogger _logger;
-    private readonly Channel<InvalidationMessage?> _inbox = Channel.CreateUnbounded<InvalidationMessage?>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly long _heartbeatTimeoutMs;
+    private readonly Channel<object?> _inbox = Channel.CreateUnbounded<object?>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
+    private Task _beats = Task.CompletedTask;
     private long _lastApplied;
     private string _epoch = "";
-    private volatile bool _connected;
-    private long _disconnectedAtMs;
+    private long _lastHeardMs;
+    private long _trustFloorMs;
+    private long _lastBeatReceivedMs;
+    private long _lifeSeenMs;
+    private long _l2FloorSeq;
+    private int _redisFailed;
     private volatile bool _catchUpNeeded;
     private volatile bool _subscribed;
 
@@ -41,13 +56,35 @@ internal sealed class RedisBackplane : IAsyncDisposable
         _stats = stats;
         _clock = clock;
         _logger = logger;
+        _heartbeatTimeoutMs = (long)options.HeartbeatTimeout.TotalMilliseconds;
     }
 
-    /// <summary>True while this node is known to receive every invalidation.</summary>
-    public bool IsConnected => _connected;
+    /// <summary>
+    /// True while this node has confirmed, within <see cref="CacheOptions.HeartbeatTimeout"/>, that it hears every
+    /// invalidation; false (deaf) otherwise.
+    /// </summary>
+    public bool IsHearing => CacheClock.LiveMs - LastHeardMs <= _heartbeatTimeoutMs;
 
-    /// <summary>Clock ms when the backplane was last lost (meaningful while <see cref="IsConnected"/> is false).</summary>
-    public long DisconnectedAtMs => Interlocked.Read(ref _disconnectedAtMs);
+    /// <summary>
+    /// <see cref="CacheClock.LiveMs"/> when the last confirmed heartbeat was sent: every invalidation Redis recorded
+    /// before that moment has been applied here. 0 before the first contact.
+    /// </summary>
+    public long LastHeardMs => Volatile.Read(ref _lastHeardMs);
+
+    /// <summary>
+    /// L1 entries read before this moment (<see cref="CacheClock.LiveMs"/>) are not trusted: the node was deaf after
+    /// them, and an invalidation it could not hear may never have reached Redis (a write's eviction that timed out).
+    /// Read after <see cref="LastHeardMs"/> (it is written before it).
+    /// </summary>
+    public long TrustFloorMs => Volatile.Read(ref _trustFloorMs);
+
+    /// <summary>
+    /// L2 entries fresh as of a lower sequence are not used: set when hearing resumes after a spell in which Redis failed
+    /// this node. A client that gave up on its connection during a long freeze fails the next commands at once, so a
+    /// write's eviction may never have been sent and Redis still holds the old value until the invalidator's retry.
+    /// Each key is then read from its source once and stored again.
+    /// </summary>
+    public long L2FloorSeq => Interlocked.Read(ref _l2FloorSeq);
 
     public long LastApplied => Interlocked.Read(ref _lastApplied);
 
@@ -55,34 +92,35 @@ internal sealed class RedisBackplane : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var connection = _l2.Connection;
-        connection.ConnectionFailed += OnConnectionFailed;
-        connection.ConnectionRestored += OnConnectionRestored;
+        var started = CacheClock.LiveMs;
+        _l2.Connection.ConnectionRestored += OnConnectionRestored;
         try
         {
             await SubscribeAsync();
             var (epoch, seq) = await _l2.HelloAsync();
             Volatile.Write(ref _epoch, epoch);
             Interlocked.Exchange(ref _lastApplied, seq);
-            _connected = connection.IsConnected;
+            // Subscribed before reading the sequence: everything after it will be heard, and L1 is empty.
+            Interlocked.Exchange(ref _lastHeardMs, started);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            // Redis is down at start: run degraded; the loop catches up (and clears L1) once it answers.
-            MarkDisconnected();
+            // Redis is down at start: run deaf; the loop catches up (and clears L1) once it answers.
             _logger.LogWarning("Cache backplane could not reach Redis at start; running degraded: {Error}", e.Message);
         }
 
         _loop = Task.Run(LoopAsync);
+        _beats = Task.Run(BeatAsync);
     }
 
     public async ValueTask DisposeAsync()
     {
-        _l2.Connection.ConnectionFailed -= OnConnectionFailed;
         _l2.Connection.ConnectionRestored -= OnConnectionRestored;
         try
         {
-            await _l2.Connection.GetSubscriber().UnsubscribeAsync(_l2.Channel, OnMessage);
+            var subscriber = _l2.Connection.GetSubscriber();
+            await subscriber.UnsubscribeAsync(_l2.Channel, OnMessage);
+            await subscriber.UnsubscribeAsync(_l2.HeartbeatChannel, OnHeartbeat);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -93,7 +131,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
         _inbox.Writer.TryComplete();
         try
         {
-            await _loop;
+            await Task.WhenAll(_loop, _beats);
         }
         catch (OperationCanceledException)
         {
@@ -103,9 +141,9 @@ internal sealed class RedisBackplane : IAsyncDisposable
     }
 
     /// <summary>
-    /// Subscribes to the channel. The client fails a command at once while it has no connection (fail-fast backlog),
-    /// the subscription's own connection included, so a node that starts before Redis answers subscribes later from
-    /// the loop; until then it counts as disconnected.
+    /// Subscribes to the channel and to this node's heartbeat channel. The client fails a command at once while it has
+    /// no connection (fail-fast backlog), the subscription's own connection included, so a node that starts before
+    /// Redis answers subscribes later from the loop; until then it is deaf.
     /// </summary>
     private async Task SubscribeAsync()
     {
@@ -113,13 +151,15 @@ internal sealed class RedisBackplane : IAsyncDisposable
         try
         {
             await subscriber.SubscribeAsync(_l2.Channel, OnMessage);
+            await subscriber.SubscribeAsync(_l2.HeartbeatChannel, OnHeartbeat);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            // The client may keep the handler registered though SUBSCRIBE failed: drop it so a retry adds it once.
+            // The client may keep a handler registered though SUBSCRIBE failed: drop them so a retry adds each once.
             try
             {
                 subscriber.Unsubscribe(_l2.Channel, OnMessage, CommandFlags.FireAndForget);
+                subscriber.Unsubscribe(_l2.HeartbeatChannel, OnHeartbeat, CommandFlags.FireAndForget);
             }
             catch (Exception inner) when (inner is RedisException or TimeoutException)
             {
@@ -145,37 +185,55 @@ internal sealed class RedisBackplane : IAsyncDisposable
         }
     }
 
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    // Stamped on arrival, not when the loop gets to it: a loop busy replaying must not make a timely heartbeat look late.
+    private void OnHeartbeat(RedisChannel channel, RedisValue value)
     {
-        if (_connected)
+        var parts = ((string?)value)?.Split('|');
+        if (parts is { Length: 3 }
+            && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
+            && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var sent))
         {
-            _logger.LogWarning("Cache backplane lost Redis ({FailureType}); L1 entries now live at most {DegradedTtl}", e.FailureType, _options.DegradedL1Ttl);
+            _inbox.Writer.TryWrite(new Heartbeat(seq, parts[1], sent, CacheClock.LiveMs));
         }
-
-        MarkDisconnected();
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        // Catch up from the stream before trusting L1 again; the loop does it in order with live messages.
+        // Catch up from the stream at once; the loop does it in order with live messages.
         _catchUpNeeded = true;
         _inbox.Writer.TryWrite(null);
     }
 
-    /// <param name="sinceMs">
-    /// When the call that failed was started: the last moment this node could still have heard everything. A frozen
-    /// Redis is noticed only when that call times out; counting the degraded TTL from the failure instead would trust
-    /// L1 for the timeout longer than promised.
-    /// </param>
-    private void MarkDisconnected(long? sinceMs = null)
+    /// <summary>Publishes a heartbeat every <see cref="CacheOptions.HeartbeatInterval"/> (real time), never waiting for one to finish.</summary>
+    private async Task BeatAsync()
     {
-        if (_connected || Interlocked.Read(ref _disconnectedAtMs) == 0)
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        try
         {
-            Interlocked.Exchange(ref _disconnectedAtMs, Math.Min(_clock.NowMs, sinceMs ?? long.MaxValue));
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+            {
+                if (_subscribed)
+                {
+                    _ = SendHeartbeatAsync();
+                }
+            }
         }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 
-        _connected = false;
-        _catchUpNeeded = true;
+    private async Task SendHeartbeatAsync()
+    {
+        try
+        {
+            await _l2.HeartbeatAsync(CacheClock.LiveMs);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // Its absence is the signal: the node turns deaf when no heartbeat comes back in time.
+            Volatile.Write(ref _redisFailed, 1);
+        }
     }
 
     private async Task LoopAsync()
@@ -183,16 +241,17 @@ internal sealed class RedisBackplane : IAsyncDisposable
         var token = _stop.Token;
         while (!token.IsCancellationRequested)
         {
-            long? attemptAt = null;
             try
             {
                 using var tick = CancellationTokenSource.CreateLinkedTokenSource(token);
                 tick.CancelAfter(_options.GapCheckInterval);
-                InvalidationMessage? message = null;
-                var gotMessage = false;
+                object? item = null;
                 try
                 {
-                    gotMessage = await _inbox.Reader.WaitToReadAsync(tick.Token) && _inbox.Reader.TryRead(out message);
+                    if (await _inbox.Reader.WaitToReadAsync(tick.Token))
+                    {
+                        _inbox.Reader.TryRead(out item);
+                    }
                 }
                 catch (OperationCanceledException) when (!token.IsCancellationRequested)
                 {
@@ -200,26 +259,31 @@ internal sealed class RedisBackplane : IAsyncDisposable
                     _catchUpNeeded = true;
                 }
 
-                attemptAt = _clock.NowMs;
                 if (!_subscribed)
                 {
                     await SubscribeAsync();
                 }
 
-                if (_catchUpNeeded || !_connected)
+                if (_catchUpNeeded)
                 {
                     await CatchUpAsync();
                 }
 
-                if (gotMessage && message is not null)
+                switch (item)
                 {
-                    await HandleAsync(message);
+                    case InvalidationMessage message:
+                        await HandleAsync(message);
+                        break;
+                    case Heartbeat beat:
+                        await HandleAsync(beat);
+                        break;
                 }
             }
-            catch (Exception e) when (e is RedisException or TimeoutException or RedisTimeoutException)
+            catch (Exception e) when (e is RedisException or TimeoutException)
             {
-                MarkDisconnected(attemptAt);
-                await DelayAsync(TimeSpan.FromMilliseconds(200), token);
+                _catchUpNeeded = true;
+                Volatile.Write(ref _redisFailed, 1);
+                await DelayAsync(TimeSpan.FromMilliseconds(100), token);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -257,6 +321,70 @@ internal sealed class RedisBackplane : IAsyncDisposable
         }
 
         Apply(message);
+    }
+
+    /// <summary>
+    /// Confirms hearing up to the heartbeat's send time once every invalidation up to its sequence is applied. After a
+    /// deaf spell, the first heartbeat back (the first after a silence longer than the timeout) only shows that Redis
+    /// answers again: a frozen Redis runs what it held in no particular order across clients, so that heartbeat, and the
+    /// others it held, may run before evictions other clients sent earlier. Hearing resumes with a heartbeat sent after
+    /// that first sign of life, and L1 entries read before the resumption lose their trust.
+    /// </summary>
+    private async Task HandleAsync(Heartbeat beat)
+    {
+        var previousReceived = Interlocked.Exchange(ref _lastBeatReceivedMs, beat.ReceivedMs);
+        var heard = LastHeardMs;
+        if (beat.SentMs <= heard)
+        {
+            return;
+        }
+
+        var deaf = beat.ReceivedMs - heard > _heartbeatTimeoutMs;
+        if (deaf)
+        {
+            if (_lifeSeenMs == 0 || beat.ReceivedMs - previousReceived > _heartbeatTimeoutMs)
+            {
+                _lifeSeenMs = beat.ReceivedMs;
+                return;
+            }
+
+            if (beat.SentMs < _lifeSeenMs)
+            {
+                return;
+            }
+        }
+
+        if (beat.Epoch != Epoch || LastApplied < beat.Seq)
+        {
+            await CatchUpAsync();
+            if (beat.Epoch != Epoch || LastApplied < beat.Seq)
+            {
+                return;
+            }
+        }
+
+        var redisFailed = Interlocked.Exchange(ref _redisFailed, 0) == 1;
+        if (deaf)
+        {
+            if (redisFailed)
+            {
+                // A sequence step of its own: every L2 entry stored before has a lower one, every value read after a
+                // higher or equal one, whether or not anything else was invalidated meanwhile.
+                var (seq, _) = await _l2.InvalidateAsync(InvalidationKind.Remove, "resumed:" + _nodeId, _clock.UnixMs);
+                Interlocked.Exchange(ref _l2FloorSeq, seq);
+            }
+
+            // Before the new hearing moment: a reader that sees it also sees the floor.
+            Interlocked.Exchange(ref _trustFloorMs, CacheClock.LiveMs);
+            _lifeSeenMs = 0;
+            _stats.Increment(ref _stats.BackplaneResumes);
+            if (heard > 0)
+            {
+                _logger.LogWarning("Cache backplane heard nothing confirmed for {GapMs} ms; hearing again at sequence {Seq}, L1 entries read before now are no longer served", beat.ReceivedMs - heard, LastApplied);
+            }
+        }
+
+        Interlocked.Exchange(ref _lastHeardMs, beat.SentMs);
     }
 
     private void Apply(InvalidationMessage message)
@@ -309,18 +437,14 @@ internal sealed class RedisBackplane : IAsyncDisposable
                 break;
             }
         }
-
-        if (!_connected && _l2.IsConnected)
-        {
-            _connected = true;
-            _logger.LogInformation("Cache backplane caught up at sequence {Seq}", LastApplied);
-        }
     }
 
     private void Resync(string epoch, long current, string reason)
     {
         _stats.Increment(ref _stats.BackplaneResyncs);
         _target.ClearLocal(reason);
+        // A new epoch starts its sequence again, and its L2 holds nothing from before.
+        Interlocked.Exchange(ref _l2FloorSeq, 0);
         Volatile.Write(ref _epoch, epoch);
         Interlocked.Exchange(ref _lastApplied, current);
     }
@@ -335,4 +459,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>This node's heartbeat as it came back: Redis's sequence and epoch when it ran, sent and received on <see cref="CacheClock.LiveMs"/>.</summary>
+    private sealed record Heartbeat(long Seq, string Epoch, long SentMs, long ReceivedMs);
 }

@@ -12,6 +12,12 @@ internal sealed class CacheClock(TimeProvider time)
 
     public long NowMs => _system ? Environment.TickCount64 : Time.GetTimestamp() * 1000 / Time.TimestampFrequency;
 
+    /// <summary>
+    /// The system's monotonic milliseconds, whatever <see cref="Time"/> is: backplane liveness (heartbeats, deafness,
+    /// <see cref="CacheOptions.DegradedL1Ttl"/>) measures the network, which a test's manual clock does not drive.
+    /// </summary>
+    public static long LiveMs => Environment.TickCount64;
+
     /// <summary>Wall clock for L2 envelopes shared across nodes (freshness only; ordering never uses it).</summary>
     public long UnixMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
 }

@@ -12,7 +12,8 @@ internal sealed class L1Entry
     public required long FreshUntil;
     public required long FailSafeUntil;
     public required long EagerRefreshAt;
-    public required long StoredAt;
+    /// <summary><see cref="CacheClock.LiveMs"/> when the read that produced the value started (factory or L2): how old it may be.</summary>
+    public required long ReadAt;
     public required string[] Tags;
     public required long Size;
     public required CacheEntryOptions Options;

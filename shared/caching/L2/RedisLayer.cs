@@ -16,10 +16,15 @@ internal enum L2WriteOutcome
     EpochChanged,
 }
 
-/// <summary>Typed calls to <see cref="RedisScripts"/>; one round trip each.</summary>
+/// <summary>
+/// Typed calls to <see cref="RedisScripts"/>; one round trip each. Every call a request can wait on gives up after
+/// <see cref="CacheOptions.RedisCallTimeout"/> with a <see cref="TimeoutException"/>: a frozen Redis keeps its sockets
+/// open, so the client's own timeout (1 s or more, checked on its heartbeat) would hold the request that long.
+/// </summary>
 internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions options, string nodeId)
 {
     private readonly string _prefix = options.KeyPrefix;
+    private readonly TimeSpan _callTimeout = options.RedisCallTimeout;
 
     // Every call proposes a new epoch; the first script to run on an empty Redis makes it the epoch. Never a value
     // fixed per node: after Redis lost its data, the node that made the old epoch could propose the same one again,
@@ -29,6 +34,9 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
     public IConnectionMultiplexer Connection => redis;
 
     public RedisChannel Channel => RedisChannel.Literal(_prefix + "bp");
+
+    /// <summary>This node's own heartbeat channel (<see cref="RedisScripts.Heartbeat"/>).</summary>
+    public RedisChannel HeartbeatChannel => RedisChannel.Literal(_prefix + "hb:" + nodeId);
 
     public bool IsConnected => redis.IsConnected;
 
@@ -40,7 +48,7 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
 
     public async Task<L2Read> ReadAsync(string key)
     {
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Read, [DataKey(key)], [_prefix, EpochCandidate]))!;
+        var result = (RedisResult[])(await Bounded(Db.ScriptEvaluateAsync(RedisScripts.Read, [DataKey(key)], [_prefix, EpochCandidate])))!;
         var seq = (long)result[1];
         var epoch = (string)result[2]!;
         if ((long)result[0] == 0)
@@ -63,11 +71,11 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
         string key, long startSeq, string epoch, TimeSpan ttl, byte[] payload, long freshUntilUnixMs, long failSafeUntilUnixMs,
         string etag, string[] tags, bool conditional)
     {
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Write, [DataKey(key)],
+        var result = (RedisResult[])(await Bounded(Db.ScriptEvaluateAsync(RedisScripts.Write, [DataKey(key)],
         [
             _prefix, EpochCandidate, key, startSeq, epoch, (long)Math.Max(1, ttl.TotalMilliseconds), payload,
             freshUntilUnixMs, failSafeUntilUnixMs, etag, string.Join('\n', tags), conditional ? "1" : "0",
-        ]))!;
+        ])))!;
         var outcome = (long)result[0] switch
         {
             1 => L2WriteOutcome.Stored,
@@ -85,11 +93,11 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
             InvalidationKind.Expire => "x",
             _ => "t",
         };
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Invalidate, [],
+        var result = (RedisResult[])(await Bounded(Db.ScriptEvaluateAsync(RedisScripts.Invalidate, [],
         [
             _prefix, EpochCandidate, op, name, nodeId, options.StreamMaxLength,
             (long)options.InvalidationMemory.TotalMilliseconds, (long)options.TagVersionRetention.TotalMilliseconds, nowUnixMs,
-        ]))!;
+        ])))!;
         return ((long)result[0], (string)result[1]!);
     }
 
@@ -98,6 +106,9 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Hello, [], [_prefix, EpochCandidate]))!;
         return ((string)result[0]!, (long)result[1]);
     }
+
+    /// <summary>Publishes this node's heartbeat (<see cref="RedisScripts.Heartbeat"/>), sent at <paramref name="sentMs"/> on its clock.</summary>
+    public Task HeartbeatAsync(long sentMs) => Bounded(Db.ScriptEvaluateAsync(RedisScripts.Heartbeat, [], [_prefix, EpochCandidate, nodeId, sentMs]));
 
     /// <summary>Stream entries from <paramref name="fromSeq"/> on (at most <paramref name="max"/>), with the current epoch and sequence.</summary>
     public async Task<(string Epoch, long Seq, List<InvalidationMessage> Entries)> ReplayAsync(long fromSeq, int max)
@@ -131,12 +142,28 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
     }
 
     // The cluster single-flight lock is the client's own (SET NX PX; release and extend only by the token's holder).
-    public Task<bool> TryLockAsync(string key, string token, TimeSpan duration) => Db.LockTakeAsync(LockKey(key), token, duration);
+    public Task<bool> TryLockAsync(string key, string token, TimeSpan duration) => Bounded(Db.LockTakeAsync(LockKey(key), token, duration));
 
-    public Task UnlockAsync(string key, string token) => Db.LockReleaseAsync(LockKey(key), token);
+    public Task UnlockAsync(string key, string token) => Bounded(Db.LockReleaseAsync(LockKey(key), token));
 
     /// <summary>Extends the lock to <paramref name="duration"/> from now if <paramref name="token"/> still holds it.</summary>
-    public Task<bool> RenewLockAsync(string key, string token, TimeSpan duration) => Db.LockExtendAsync(LockKey(key), token, duration);
+    public Task<bool> RenewLockAsync(string key, string token, TimeSpan duration) => Bounded(Db.LockExtendAsync(LockKey(key), token, duration));
 
-    public async Task<bool> IsLockedAsync(string key) => await Db.KeyExistsAsync(LockKey(key));
+    public async Task<bool> IsLockedAsync(string key) => await Bounded(Db.KeyExistsAsync(LockKey(key)));
+
+    private Task<T> Bounded<T>(Task<T> call) => call.IsCompleted ? call : BoundedAsync(call, _callTimeout);
+
+    private static async Task<T> BoundedAsync<T>(Task<T> call, TimeSpan timeout)
+    {
+        try
+        {
+            return await call.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            // The command stays queued in the client until its own timeout; observe its end so it is not reported unobserved.
+            _ = call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw new TimeoutException($"Redis did not answer within {timeout.TotalMilliseconds:0} ms (Cache:RedisCallTimeout)");
+        }
+    }
 }

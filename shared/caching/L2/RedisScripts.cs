@@ -101,6 +101,17 @@ internal static class RedisScripts
         return {epoch, seq, redis.call('XRANGE', P .. 'stream', ARGV[3] .. '-0', '+', 'COUNT', ARGV[4])}
         """;
 
+    /// <summary>
+    /// ARGV 1 prefix, 2 epoch candidate, 3 node id, 4 the node's send time (its clock, ms). Publishes
+    /// <c>seq|epoch|sent</c> on the node's own channel <c>P hb:{node}</c>: the node hears itself, and the sequence
+    /// tells it which invalidations it must have applied by then. Returns 1.
+    /// </summary>
+    public const string Heartbeat = Epoch + "\n" + """
+        local seq = redis.call('GET', P .. 'seq') or '0'
+        redis.call('PUBLISH', P .. 'hb:' .. ARGV[3], seq .. '|' .. epoch .. '|' .. ARGV[4])
+        return 1
+        """;
+
     /// <summary>ARGV 1 prefix, 2 epoch candidate. Returns {epoch, current seq}.</summary>
     public const string Hello = Epoch + "\n" + """
         return {epoch, redis.call('GET', P .. 'seq') or '0'}

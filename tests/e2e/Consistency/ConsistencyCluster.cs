@@ -28,6 +28,7 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
     private readonly ITestOutputHelper _output;
     private TestDatabase? _database;
     private RedisServer? _redis;
+    private TcpProxy? _redisProxy;
     private RabbitMqServer? _rabbit;
     private EventAudit? _audit;
 
@@ -38,6 +39,12 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
     public RedisServer Redis => _redis ?? throw new InvalidOperationException("not started");
 
     public RabbitMqServer RabbitMq => _rabbit ?? throw new InvalidOperationException("not started");
+
+    /// <summary>The node whose Redis connections go through <see cref="RedisProxy"/>: cutting it cuts Redis off from this node only.</summary>
+    public const string ProxiedNode = "catalog-b";
+
+    /// <summary>A TCP proxy between <see cref="ProxiedNode"/> and Redis (the other services reach Redis directly).</summary>
+    public TcpProxy RedisProxy => _redisProxy ?? throw new InvalidOperationException("not started");
 
     /// <summary>What reached the broker: every catalog event's MessageId seen by a queue of the checker's own.</summary>
     public EventAudit Audit => _audit ?? throw new InvalidOperationException("not started");
@@ -145,6 +152,38 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
         return depths;
     }
 
+    /// <summary>
+    /// Cache factory runs so far, summed over the catalog nodes (<c>platform_cache_factory_runs_total</c> on each
+    /// node's /metrics): every one is a PostgreSQL query made for a read. Null when a node does not answer.
+    /// PostgreSQL's own counters (<c>pg_stat_database.xact_commit</c>) were tried first: pooled connections report them
+    /// only when they next commit or after 10 s idle, too late for windows of a few seconds.
+    /// </summary>
+    public async Task<double?> FactoryRunsAsync()
+    {
+        double total = 0;
+        foreach (var node in CatalogNodes)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                var text = await node.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative), timeout.Token);
+                var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("platform_cache_factory_runs_total", StringComparison.Ordinal));
+                if (line is null || !double.TryParse(line.Split(' ')[^1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var runs))
+                {
+                    return null;
+                }
+
+                total += runs;
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+            {
+                return null;
+            }
+        }
+
+        return total;
+    }
+
     public async Task<long> ScalarAsync(string sql)
     {
         await using var command = Database.DataSource.CreateCommand(sql);
@@ -199,6 +238,11 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
             await Quietly(() => _rabbit.DisposeAsync().AsTask());
         }
 
+        if (_redisProxy is not null)
+        {
+            await Quietly(() => _redisProxy.DisposeAsync().AsTask());
+        }
+
         if (_redis is not null)
         {
             await Quietly(() => _redis.DisposeAsync().AsTask());
@@ -227,7 +271,8 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
             _rabbit = rabbit.IsCompletedSuccessfully ? rabbit.Result : null;
         }
 
-        _output.WriteLine($"servers: database {Database.Name}, redis 127.0.0.1:{Redis.Port}, rabbitmq {RabbitMq.NodeName} on {RabbitMq.Port}");
+        _redisProxy = new TcpProxy(Redis.Port);
+        _output.WriteLine($"servers: database {Database.Name}, redis 127.0.0.1:{Redis.Port} ({ProxiedNode} through 127.0.0.1:{RedisProxy.Port}), rabbitmq {RabbitMq.NodeName} on {RabbitMq.Port}");
         _audit = await EventAudit.StartAsync(RabbitMq.AmqpUri, StartDeadline);
     }
 
@@ -266,7 +311,7 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
         // The application name tells whose session holds the relay lock.
         ["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { ApplicationName = name }.ConnectionString,
         // What ./platform gives its services: the client's own timeouts, abortConnect=false.
-        ["ConnectionStrings__Redis"] = $"127.0.0.1:{Redis.Port},abortConnect=false",
+        ["ConnectionStrings__Redis"] = $"127.0.0.1:{(name == ProxiedNode ? RedisProxy.Port : Redis.Port)},abortConnect=false",
         ["ConnectionStrings__RabbitMq"] = RabbitMq.AmqpUri.ToString(),
     };
 

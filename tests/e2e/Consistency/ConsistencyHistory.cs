@@ -15,6 +15,7 @@ internal sealed class ConsistencyHistory
     private readonly ConcurrentQueue<Read> _reads = new();
     private readonly ConcurrentQueue<double> _failedReads = new();
     private readonly ConcurrentQueue<double> _failedWrites = new();
+    private readonly ConcurrentQueue<(double StartedMs, double DurationMs)> _requests = new();
     private readonly List<FaultWindow> _faults = [];
 
     public double NowMs => _clock.Elapsed.TotalMilliseconds;
@@ -42,9 +43,12 @@ internal sealed class ConsistencyHistory
 
     public void WriteFailed(double startedMs) => _failedWrites.Enqueue(startedMs);
 
-    public FaultWindow BeginFault(string name, bool redisOutage)
+    /// <summary>Any request, read or write, answered or not: how long it took from its start.</summary>
+    public void Timed(double startedMs) => _requests.Enqueue((startedMs, NowMs - startedMs));
+
+    public FaultWindow BeginFault(string name)
     {
-        var fault = new FaultWindow(name, redisOutage, NowMs);
+        var fault = new FaultWindow(name, NowMs);
         lock (_faults)
         {
             _faults.Add(fault);
@@ -56,44 +60,36 @@ internal sealed class ConsistencyHistory
     /// <summary>
     /// Staleness of a read = its start minus the acknowledgement of the oldest newer version acknowledged before it
     /// started (0 when it returned the newest acknowledged version). It is stale beyond the bound when that exceeds
-    /// <paramref name="bound"/>, or <paramref name="redisOutageBound"/> for reads that started while a node could not
-    /// hear invalidations: from a Redis fault's injection until every node reports its backplane connected again
-    /// (all services Healthy), which is when the design's degraded-TTL promise applies.
+    /// <paramref name="bound"/>: one bound for every fault (issue 14).
     /// </summary>
-    public Evaluation Evaluate(TimeSpan bound, TimeSpan redisOutageBound, int examples = 20)
+    public Evaluation Evaluate(TimeSpan bound, double? baselineReadQueriesPerSecond, int examples = 20)
     {
         var commits = _commits.ToDictionary(p => p.Key, p => { lock (p.Value) { return p.Value.OrderBy(c => c.Version).ToArray(); } });
         var faults = _faults.OrderBy(f => f.InjectedMs).ToArray();
-        var baseline = new WindowStats("baseline (no fault)", null);
+        var baseline = new WindowStats("baseline (no fault)", null) { ReadQueriesPerSecond = baselineReadQueriesPerSecond };
         var windows = faults.Select(f => new WindowStats(f.Name, f)).ToArray();
         var stale = new List<StaleRead>();
         long checkedReads = 0, beyond = 0;
         double worst = 0;
+        var limit = bound.TotalMilliseconds;
 
         foreach (var read in _reads)
         {
             checkedReads++;
-            var window = baseline;
-            for (var i = faults.Length - 1; i >= 0; i--)
-            {
-                if (faults[i].InjectedMs <= read.StartedMs)
-                {
-                    window = windows[i];
-                    break;
-                }
-            }
-
-            var limit = faults.Any(f => f.RedisOutage && f.InjectedMs <= read.StartedMs && read.StartedMs <= (f.HealthyMs ?? double.MaxValue))
-                ? redisOutageBound
-                : bound;
+            var window = WindowOf(read.StartedMs);
             var staleness = Staleness(commits, read, out var newer);
-            window.Add(staleness, staleness > limit.TotalMilliseconds);
+            window.Add(staleness, staleness > limit);
             worst = Math.Max(worst, staleness);
-            beyond += staleness > limit.TotalMilliseconds ? 1 : 0;
+            beyond += staleness > limit ? 1 : 0;
             if (staleness > 0)
             {
-                stale.Add(new StaleRead(read.Product, read.Version, newer, Math.Round(read.StartedMs / 1000, 3), Math.Round(staleness), limit.TotalMilliseconds, read.Node, read.Kind.ToString(), window.Name));
+                stale.Add(new StaleRead(read.Product, read.Version, newer, Math.Round(read.StartedMs / 1000, 3), Math.Round(staleness), limit, read.Node, read.Kind.ToString(), window.Name));
             }
+        }
+
+        foreach (var (started, duration) in _requests)
+        {
+            WindowOf(started).AddRequest(duration);
         }
 
         foreach (var started in _failedReads)
@@ -165,18 +161,18 @@ internal enum ReadKind
 }
 
 /// <summary>One injected fault: when it started, when the broken part answered again, when every service was Healthy.</summary>
-internal sealed class FaultWindow(string name, bool redisOutage, double injectedMs)
+internal sealed class FaultWindow(string name, double injectedMs)
 {
     public string Name { get; } = name;
-
-    /// <summary>Redis unreachable: reads starting before every node is Healthy again are held to the degraded-TTL promise.</summary>
-    public bool RedisOutage { get; } = redisOutage;
 
     public double InjectedMs { get; } = injectedMs;
 
     public double? RecoveredMs { get; set; }
 
     public double? HealthyMs { get; set; }
+
+    /// <summary>Cache factory runs (PostgreSQL queries for reads) per second over both catalog nodes, from the injection until the broken part answered again.</summary>
+    public double? ReadQueriesPerSecond { get; set; }
 
     public string? Detail { get; set; }
 }
@@ -185,6 +181,9 @@ internal sealed class FaultWindow(string name, bool redisOutage, double injected
 internal sealed class WindowStats(string name, FaultWindow? fault)
 {
     public string Name { get; } = name;
+
+    /// <summary>PostgreSQL queries for reads per second: the fault's, or for the baseline the quiet time before the first fault.</summary>
+    public double? ReadQueriesPerSecond { get; set; } = fault?.ReadQueriesPerSecond;
 
     public FaultWindow? Fault { get; } = fault;
 
@@ -199,6 +198,18 @@ internal sealed class WindowStats(string name, FaultWindow? fault)
     public int FailedReads { get; set; }
 
     public int FailedWrites { get; set; }
+
+    /// <summary>The slowest request (read or write) that started in the window, answered or not.</summary>
+    public double LongestRequestMs { get; private set; }
+
+    /// <summary>Requests that took longer than the most a request may wait on Redis (250 ms), whatever held them.</summary>
+    public long RequestsOver250Ms { get; private set; }
+
+    public void AddRequest(double durationMs)
+    {
+        LongestRequestMs = Math.Max(LongestRequestMs, Math.Round(durationMs));
+        RequestsOver250Ms += durationMs > 250 ? 1 : 0;
+    }
 
     public void Add(double staleness, bool beyondBound)
     {

@@ -49,6 +49,7 @@ internal sealed class Workload(ConsistencyCluster cluster, ConsistencyHistory hi
                 timeout.CancelAfter(RequestTimeout);
                 using var response = await node.Client.SendAsync(request, timeout.Token);
                 var acknowledged = history.NowMs;
+                history.Timed(started);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     var version = (await response.Content.ReadFromJsonAsync<JsonElement>(timeout.Token)).GetProperty("version").GetInt32();
@@ -69,6 +70,7 @@ internal sealed class Workload(ConsistencyCluster cluster, ConsistencyHistory hi
                 }
 
                 // Outcome unknown (the node died mid-request): it committed or it did not; the database says which.
+                history.Timed(started);
                 history.WriteFailed(started);
                 known[product.Id] = await hot.VersionInDatabaseAsync(cluster, product.Id);
                 await PauseAsync(FailurePause, stop);
@@ -94,12 +96,14 @@ internal sealed class Workload(ConsistencyCluster cluster, ConsistencyHistory hi
                 using var response = await node.Client.GetAsync(list ? listUri : new Uri($"/api/products/{product}", UriKind.Relative), timeout.Token);
                 if (response.StatusCode != HttpStatusCode.OK)
                 {
+                    history.Timed(started);
                     history.ReadFailed(started);
                     await PauseAsync(FailurePause, stop);
                     continue;
                 }
 
                 var body = await response.Content.ReadFromJsonAsync<JsonElement>(timeout.Token);
+                history.Timed(started);
                 if (list)
                 {
                     foreach (var item in body.GetProperty("items").EnumerateArray())
@@ -123,6 +127,7 @@ internal sealed class Workload(ConsistencyCluster cluster, ConsistencyHistory hi
                     return;
                 }
 
+                history.Timed(started);
                 history.ReadFailed(started);
                 await PauseAsync(FailurePause, stop);
             }
