@@ -7,7 +7,15 @@ public sealed class ClusterSingleFlightTests
     [Fact]
     public async Task AThousandConcurrentReadsAcrossThreeNodesRunTheFactoryOnce()
     {
-        await using var cluster = await CacheCluster.StartAsync(3);
+        // Once per cluster while Redis answers in time. A Redis call past its deadline (a loaded machine) makes that
+        // node run the factory itself rather than wait (ADR 013: no request waits on Redis more than 250 ms), so then
+        // the bound is once per node whose Redis failed, plus the lock holder's run.
+        await using var cluster = await CacheCluster.StartAsync(3, options =>
+        {
+            options.RedisCallTimeout = CacheOptions.MaxRedisCallTimeout;
+            options.HeartbeatTimeout = TimeSpan.FromSeconds(5);
+            options.DegradedL1Ttl = TimeSpan.FromSeconds(10);
+        });
         var runs = 0;
         // The factory finishes only once every caller on every node has asked: they all overlap it.
         var everyoneAsked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -24,7 +32,8 @@ public sealed class ClusterSingleFlightTests
         everyoneAsked.SetResult();
         var results = await Task.WhenAll(reads);
 
-        Assert.Equal(1, runs);
+        var nodesWithRedisErrors = Enumerable.Range(0, 3).Count(i => cluster[i].Statistics.L2ErrorCount > 0);
+        Assert.InRange(runs, 1, 1 + nodesWithRedisErrors);
         Assert.All(results, r => Assert.Equal("computed-once", r));
     }
 
