@@ -46,7 +46,15 @@ public sealed class RedisOutageReplayTests : IAsyncLifetime
         var bus = invalidator.Services.GetRequiredService<IBusControl>();
         await bus.WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
         using var nodeRedis = await ConnectionMultiplexer.ConnectAsync(TestServers.Redis);
-        await using var node = new TwoLevelCache(new CacheOptions { KeyPrefix = _fixture.RedisPrefix, GapCheckInterval = TimeSpan.FromMilliseconds(200) }, nodeRedis);
+        // The node itself keeps hearing Redis; a heartbeat made late by a loaded machine must not make it deaf (and
+        // distrust its L1) here, where only the invalidator's Redis is cut.
+        await using var node = new TwoLevelCache(new CacheOptions
+        {
+            KeyPrefix = _fixture.RedisPrefix,
+            GapCheckInterval = TimeSpan.FromMilliseconds(200),
+            HeartbeatTimeout = TimeSpan.FromSeconds(5),
+            DegradedL1Ttl = TimeSpan.FromSeconds(10),
+        }, nodeRedis);
         await node.StartAsync();
         await node.GetOrSetAsync(CacheNames.Product(9), (_, _) => Task.FromResult("before the outage"));
 
