@@ -8,10 +8,16 @@ public static class CacheInvalidationExtensions
     /// <summary>Name of the <see cref="ActivitySource"/> of eviction spans; the hosting defaults trace every <c>Platform.*</c> source.</summary>
     public const string ActivitySourceName = "Platform.Caching";
 
-    /// <summary>Name of the span that covers one <see cref="InvalidateAsync"/>: the last hop of a write's trace.</summary>
+    /// <summary>Name of the span that covers one <see cref="InvalidateAsync"/>; each other node's <see cref="ApplyActivityName"/> span is its child.</summary>
     public const string EvictActivityName = "cache evict";
 
-    private static readonly ActivitySource Source = new(ActivitySourceName);
+    /// <summary>
+    /// Name of the span of another node applying an invalidation from the backplane, child of the <c>cache evict</c>
+    /// span that made it: the last hop of a write's trace.
+    /// </summary>
+    public const string ApplyActivityName = "cache backplane apply";
+
+    internal static readonly ActivitySource Source = new(ActivitySourceName);
 
     /// <summary>
     /// Removes <paramref name="keys"/> and invalidates <paramref name="tags"/>, all issued at once: they are independent,

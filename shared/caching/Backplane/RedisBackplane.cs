@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using Platform.Caching.L1;
@@ -387,15 +388,39 @@ internal sealed class RedisBackplane : IAsyncDisposable
         Interlocked.Exchange(ref _lastHeardMs, beat.SentMs);
     }
 
-    private void Apply(InvalidationMessage message)
+    private void Apply(InvalidationMessage message, bool replayed = false)
     {
         if (message.NodeId != _nodeId)
         {
+            using var activity = StartApplyActivity(message, _nodeId, replayed);
             _target.Apply(message.Kind, message.Name, message.Seq);
-            CacheMetrics.RecordApplyLag(Math.Max(0, _clock.UnixMs - message.SentUnixMs));
+            var lag = Math.Max(0, _clock.UnixMs - message.SentUnixMs);
+            CacheMetrics.RecordApplyLag(lag);
+            activity?.SetTag("platform.cache.apply_lag_ms", lag);
         }
 
         Interlocked.Exchange(ref _lastApplied, message.Seq);
+    }
+
+    // Only invalidations made inside a trace get a span: an untraced one would start a root trace per message per node.
+    private static Activity? StartApplyActivity(InvalidationMessage message, string nodeId, bool replayed)
+    {
+        if (message.TraceParent is null || !ActivityContext.TryParse(message.TraceParent, null, out var parent))
+        {
+            return null;
+        }
+
+        var activity = CacheInvalidationExtensions.Source.StartActivity(CacheInvalidationExtensions.ApplyActivityName, ActivityKind.Consumer, parent);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("platform.cache.op", message.Kind.ToString());
+            activity.SetTag("platform.cache.seq", message.Seq);
+            activity.SetTag("platform.cache.sender", message.NodeId);
+            activity.SetTag("platform.cache.node", nodeId);
+            activity.SetTag("platform.cache.replayed", replayed);
+        }
+
+        return activity;
     }
 
     /// <summary>Replays the stream from the last applied sequence up to Redis's current one; resyncs when that is impossible.</summary>
@@ -428,7 +453,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
                 if (entry.Seq == LastApplied + 1)
                 {
                     _stats.Increment(ref _stats.BackplaneReplayed);
-                    Apply(entry);
+                    Apply(entry, replayed: true);
                 }
             }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using StackExchange.Redis;
 
@@ -97,9 +98,13 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
         [
             _prefix, EpochCandidate, op, name, nodeId, options.StreamMaxLength,
             (long)options.InvalidationMemory.TotalMilliseconds, (long)options.TagVersionRetention.TotalMilliseconds, nowUnixMs,
+            TraceParent(),
         ])))!;
         return ((long)result[0], (string)result[1]!);
     }
+
+    // The caller's span (the write's "cache evict") becomes the parent of each other node's apply: one trace per write.
+    private static string TraceParent() => Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } id } ? id : "";
 
     public async Task<(string Epoch, long Seq)> HelloAsync()
     {
@@ -122,6 +127,7 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
             var id = (string)item[0]!;
             var fields = (RedisValue[])item[1]!;
             string op = "", name = "", node = "";
+            string? traceParent = null;
             long ts = 0;
             for (var i = 0; i + 1 < fields.Length; i += 2)
             {
@@ -131,11 +137,12 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
                     case "n": name = fields[i + 1]!; break;
                     case "i": node = fields[i + 1]!; break;
                     case "ts": ts = (long)fields[i + 1]; break;
+                    case "tp": traceParent = fields[i + 1]; break;
                 }
             }
 
             var seq = long.Parse(id.AsSpan(0, id.IndexOf('-', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
-            entries.Add(new InvalidationMessage(seq, InvalidationMessage.KindOf(op), node, epoch, ts, name));
+            entries.Add(new InvalidationMessage(seq, InvalidationMessage.KindOf(op), node, epoch, ts, name) { TraceParent = traceParent });
         }
 
         return (epoch, (long)result[1], entries);

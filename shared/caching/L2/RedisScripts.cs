@@ -71,8 +71,10 @@ internal static class RedisScripts
 
     /// <summary>
     /// ARGV 1 prefix, 2 epoch candidate, 3 op (r remove, x expire, t tag), 4 name, 5 node id, 6 stream max length,
-    /// 7 key-guard ttl ms, 8 tag-version ttl ms, 9 now unix ms.
-    /// One atomic step: next sequence, the L2 change, the stream entry (id = sequence) and the publish.
+    /// 7 key-guard ttl ms, 8 tag-version ttl ms, 9 now unix ms, 10 W3C traceparent of the caller or ''.
+    /// One atomic step: next sequence, the L2 change, the stream entry (id = sequence) and the publish. The traceparent
+    /// rides in the sender field as <c>node;traceparent</c>: a node of the previous release reads it as a node id that
+    /// is not its own, which is all it does with that field, so mixed releases still apply every invalidation.
     /// Returns {seq, epoch}.
     /// </summary>
     public const string Invalidate = Epoch + "\n" + """
@@ -87,8 +89,14 @@ internal static class RedisScripts
         else
           redis.call('SET', P .. 't:' .. name, seq, 'PX', ARGV[8])
         end
-        redis.call('XADD', P .. 'stream', 'MAXLEN', '~', ARGV[6], seq .. '-0', 'o', op, 'n', name, 'i', ARGV[5], 'ts', ARGV[9])
-        redis.call('PUBLISH', P .. 'bp', seq .. '|' .. op .. '|' .. ARGV[5] .. '|' .. epoch .. '|' .. ARGV[9] .. '|' .. name)
+        local sender = ARGV[5]
+        if ARGV[10] ~= '' then
+          sender = sender .. ';' .. ARGV[10]
+          redis.call('XADD', P .. 'stream', 'MAXLEN', '~', ARGV[6], seq .. '-0', 'o', op, 'n', name, 'i', ARGV[5], 'ts', ARGV[9], 'tp', ARGV[10])
+        else
+          redis.call('XADD', P .. 'stream', 'MAXLEN', '~', ARGV[6], seq .. '-0', 'o', op, 'n', name, 'i', ARGV[5], 'ts', ARGV[9])
+        end
+        redis.call('PUBLISH', P .. 'bp', seq .. '|' .. op .. '|' .. sender .. '|' .. epoch .. '|' .. ARGV[9] .. '|' .. name)
         return {seq, epoch}
         """;
 
