@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Hosting;
 using Platform.Hosting.Configuration;
+using Platform.Messaging.Bus;
 
 namespace Platform.Messaging.Outbox;
 
@@ -30,6 +31,7 @@ public static class OutboxRegistration
             services.AddValidatedOptions<OutboxOptions>(OutboxOptions.Section);
             services.AddSingleton<OutboxMetrics>();
             services.TryAddSingleton(TimeProvider.System);
+            services.TryAddSingleton<RabbitMqConnector>();
         }
 
         if (configure is not null)
@@ -49,6 +51,7 @@ public static class OutboxRegistration
             schema,
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<IBusControl>(),
+            sp.GetRequiredService<RabbitMqConnector>(),
             sp.GetRequiredService<IOptions<OutboxOptions>>(),
             sp.GetRequiredService<OutboxMetrics>(),
             sp.GetRequiredKeyedService<OutboxRelayStatus>(schema),

@@ -4,6 +4,7 @@ using System.Runtime.ExceptionServices;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Messaging.Bus;
 
 namespace Platform.Messaging.Outbox;
 
@@ -17,6 +18,7 @@ internal sealed partial class OutboxRelay(
     string schema,
     NpgsqlDataSource dataSource,
     IBusControl bus,
+    RabbitMqConnector connector,
     IOptions<OutboxOptions> options,
     OutboxMetrics metrics,
     OutboxRelayStatus status,
@@ -27,7 +29,7 @@ internal sealed partial class OutboxRelay(
     public static readonly ActivitySource ActivitySource = new(OutboxMetrics.MeterName);
 
     private readonly OutboxOptions _options = options.Value;
-    private readonly OutboxPublisher _publisher = new(bus, options.Value.PublishTimeout);
+    private readonly OutboxAmqpPublisher _publisher = new(bus, connector, options.Value.PublishTimeout, logger);
     private readonly long _lockKey = OutboxSchema.LockKey(schema);
     private readonly string _claim = OutboxSql.ClaimAndMark(schema);
     private readonly string _unmark = OutboxSql.Unmark(schema);
@@ -40,6 +42,7 @@ internal sealed partial class OutboxRelay(
     {
         // Host start must not wait for the first lock attempt.
         await Task.Yield();
+        await using var publisher = _publisher;
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {

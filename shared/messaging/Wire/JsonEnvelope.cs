@@ -49,21 +49,49 @@ public static class JsonEnvelope
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(messageJson);
+        return Write(
+            new EnvelopeFields(MessageTypeCache<T>.MessageTypeNames)
+            {
+                MessageId = context.MessageId,
+                RequestId = context.RequestId,
+                CorrelationId = context.CorrelationId,
+                ConversationId = context.ConversationId,
+                InitiatorId = context.InitiatorId,
+                SourceAddress = context.SourceAddress,
+                DestinationAddress = context.DestinationAddress,
+                ResponseAddress = context.ResponseAddress,
+                FaultAddress = context.FaultAddress,
+                ExpirationTime = context.TimeToLive is { } timeToLive ? DateTime.UtcNow + timeToLive : null,
+                SentTime = context.SentTime ?? DateTime.UtcNow,
+            },
+            messageJson,
+            context.Headers.GetAll());
+    }
+
+    /// <summary>
+    /// Writes an envelope of <paramref name="fields"/> around <paramref name="messageJson"/> (spliced in as it is), with
+    /// <paramref name="headers"/>: what a publisher that talks AMQP itself (the outbox relay) sends.
+    /// </summary>
+    public static byte[] Write(EnvelopeFields fields, string messageJson, IEnumerable<KeyValuePair<string, object>> headers)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        ArgumentNullException.ThrowIfNull(messageJson);
+        ArgumentNullException.ThrowIfNull(headers);
         var buffer = new ArrayBufferWriter<byte>(512 + messageJson.Length);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            WriteId(writer, MessageId, context.MessageId);
-            WriteId(writer, RequestId, context.RequestId);
-            WriteId(writer, CorrelationId, context.CorrelationId);
-            WriteId(writer, ConversationId, context.ConversationId);
-            WriteId(writer, InitiatorId, context.InitiatorId);
-            WriteAddress(writer, SourceAddress, context.SourceAddress);
-            WriteAddress(writer, DestinationAddress, context.DestinationAddress);
-            WriteAddress(writer, ResponseAddress, context.ResponseAddress);
-            WriteAddress(writer, FaultAddress, context.FaultAddress);
+            WriteId(writer, MessageId, fields.MessageId);
+            WriteId(writer, RequestId, fields.RequestId);
+            WriteId(writer, CorrelationId, fields.CorrelationId);
+            WriteId(writer, ConversationId, fields.ConversationId);
+            WriteId(writer, InitiatorId, fields.InitiatorId);
+            WriteAddress(writer, SourceAddress, fields.SourceAddress);
+            WriteAddress(writer, DestinationAddress, fields.DestinationAddress);
+            WriteAddress(writer, ResponseAddress, fields.ResponseAddress);
+            WriteAddress(writer, FaultAddress, fields.FaultAddress);
             writer.WriteStartArray(MessageType);
-            foreach (var name in MessageTypeCache<T>.MessageTypeNames)
+            foreach (var name in fields.MessageTypes)
             {
                 writer.WriteStringValue(name);
             }
@@ -71,14 +99,14 @@ public static class JsonEnvelope
             writer.WriteEndArray();
             writer.WritePropertyName(Message);
             writer.WriteRawValue(messageJson, skipInputValidation: true);
-            if (context.TimeToLive is { } timeToLive)
+            if (fields.ExpirationTime is { } expiration)
             {
-                writer.WriteString(ExpirationTime, DateTime.UtcNow + timeToLive);
+                writer.WriteString(ExpirationTime, expiration);
             }
 
-            writer.WriteString(SentTime, context.SentTime ?? DateTime.UtcNow);
+            writer.WriteString(SentTime, fields.SentTime);
             writer.WriteStartObject(Headers);
-            foreach (var (name, value) in context.Headers.GetAll())
+            foreach (var (name, value) in headers)
             {
                 writer.WritePropertyName(name);
                 if (value is string text)

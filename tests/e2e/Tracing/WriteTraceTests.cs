@@ -113,7 +113,7 @@ public sealed class WriteTraceTests(ITestOutputHelper output) : IAsyncLifetime
             s => Assert.True(s is { Service: "cache-invalidator", Scope: "Platform.Caching", Name: "cache evict" }, $"eviction: {s}"),
             s => Assert.True(s is { Service: "cache-invalidator", Scope: "MassTransit", Kind: 5 } && s.Name.EndsWith(" process", StringComparison.Ordinal), $"consume: {s}"),
             s => Assert.True(s is { Service: "cache-invalidator", Scope: "MassTransit", Kind: 5 } && s.Name.EndsWith(" receive", StringComparison.Ordinal), $"receive from RabbitMQ: {s}"),
-            s => Assert.True(s is { Service: "catalog-api", Scope: "MassTransit", Kind: 4 } && s.Name.EndsWith("ProductUpdated send", StringComparison.Ordinal), $"send to RabbitMQ: {s}"),
+            // The relay publishes over AMQP itself (issue #16): its span is the producer the consumer continues from.
             s => Assert.True(s is { Service: "catalog-api", Scope: "Platform.Messaging.Outbox", Name: "outbox publish", Kind: 4 }, $"relay: {s}"),
             s => Assert.True(s is { Service: "catalog-api", Scope: "Microsoft.AspNetCore", Kind: 2 } && s.Name.StartsWith("PUT /api/products/{id", StringComparison.Ordinal), $"request: {s}"));
     }
