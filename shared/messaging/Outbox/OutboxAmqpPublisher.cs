@@ -41,11 +41,12 @@ internal sealed partial class OutboxAmqpPublisher(IBus bus, RabbitMqConnector co
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(publishTimeout);
 
+        IChannel channel;
+
         // One batch's messages go out back to back, in row (= commit) order: batches publishing at once do not interleave.
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            IChannel channel;
             try
             {
                 channel = await ChannelAsync(timeout.Token);
@@ -104,8 +105,20 @@ internal sealed partial class OutboxAmqpPublisher(IBus bus, RabbitMqConnector co
 
         if (results.Any(r => r!.Kind == PublishResultKind.BrokerFailed))
         {
-            // Confirms still outstanding on this channel could arrive late and be taken for the next batch's.
-            await ResetAsync();
+            // Confirms still outstanding on this channel could arrive late and be taken for the next batch's. Under the
+            // gate, and only if no other batch has replaced the channel meanwhile: a batch publishing now keeps its own.
+            await _gate.WaitAsync(CancellationToken.None);
+            try
+            {
+                if (ReferenceEquals(_channel, channel))
+                {
+                    await ResetAsync();
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
         }
 
         return results!;
