@@ -56,6 +56,9 @@ public static class PlatformDefaults
         app.UsePlatformHardening();
         app.UseExceptionHandler();
         app.UseProblemStatusPages();
+        app.UseHeadAsGet();
+        // Explicit, so routing runs after the HEAD rewrite (the implicit one would run first of all).
+        app.UseRouting();
         app.MapPlatformHealth();
         app.MapPrometheusMetrics();
         return app;

@@ -1,3 +1,4 @@
+using Catalog.Api.Http;
 using System.Text.RegularExpressions;
 using Catalog.Api.Data;
 using Catalog.Api.Writes;
@@ -30,6 +31,7 @@ public static partial class CategoryWriteEndpoints
         group.MapPut("/{id:long}", UpdateAsync).WithName("UpdateCategory").RequireAuthorization(CatalogScopes.Write).RequireRateLimiting(RateLimiting.WritesPolicy)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status428PreconditionRequired);
+        group.MapMalformedIds("/{id}", HttpMethods.Put);
         return group;
     }
 

@@ -10,11 +10,18 @@ namespace Catalog.Api.Http;
 /// Cached reads as ready UTF-8 JSON plus ETag: a cache hit writes the stored bytes, and a request whose
 /// <c>If-None-Match</c> matches gets 304 with no body.
 /// </summary>
+/// <remarks>
+/// Compressed here, once per entry and coding (<see cref="CachedPayload.Brotli"/>), not by the response compression
+/// middleware, which compressed every hit again (a brotli hit cost about five times the hit itself). Each coding has its
+/// own ETag and every answer says <c>Vary: Accept-Encoding</c>, so shared caches and 304s never mix codings.
+/// </remarks>
 public sealed class CachedJson(ITwoLevelCache cache, IOptions<CatalogOptions> options)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly CatalogOptions _options = options.Value;
+
+    private readonly string _cacheControl = options.Value.ClientMaxAgeSeconds > 0 ? $"public, max-age={options.Value.ClientMaxAgeSeconds}" : "no-cache";
 
     // One instance for every read: the options never vary per request, and hits must not allocate.
     private readonly CacheEntryOptions _entryOptions = new() { Duration = options.Value.CacheDuration };
@@ -44,14 +51,32 @@ public sealed class CachedJson(ITwoLevelCache cache, IOptions<CatalogOptions> op
     public IResult Write(HttpContext context, CachedPayload payload)
     {
         var headers = context.Response.Headers;
-        headers.ETag = payload.ETag;
-        headers.CacheControl = _options.ClientMaxAgeSeconds > 0 ? $"public, max-age={_options.ClientMaxAgeSeconds}" : "no-cache";
-        if (IfNoneMatchMatches(context.Request, payload.ETag))
+        var coding = ContentCodings.Negotiate(context.Request.Headers.AcceptEncoding);
+        var etag = coding switch
+        {
+            ContentCoding.Brotli => payload.BrotliETag,
+            ContentCoding.Gzip => payload.GzipETag,
+            _ => payload.ETag,
+        };
+        headers.ETag = etag;
+        headers.Vary = HeaderNames.AcceptEncoding;
+        headers.CacheControl = _cacheControl;
+        if (IfNoneMatchMatches(context.Request, etag))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        return TypedResults.Bytes(payload.Utf8Json, "application/json");
+        switch (coding)
+        {
+            case ContentCoding.Brotli:
+                headers.ContentEncoding = "br";
+                return TypedResults.Bytes(payload.Brotli, "application/json");
+            case ContentCoding.Gzip:
+                headers.ContentEncoding = "gzip";
+                return TypedResults.Bytes(payload.Gzip, "application/json");
+            default:
+                return TypedResults.Bytes(payload.Utf8Json, "application/json");
+        }
     }
 
     private static bool IfNoneMatchMatches(HttpRequest request, string etag)

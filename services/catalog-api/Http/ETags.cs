@@ -1,8 +1,12 @@
 using Microsoft.Net.Http.Headers;
+using Platform.Caching;
 
 namespace Catalog.Api.Http;
 
-/// <summary>Item ETags come from the row version: <c>"v{version}"</c>; If-Match compares against it.</summary>
+/// <summary>
+/// Item ETags come from the row version: <c>"v{version}"</c>, or <c>"v{version}-br"</c> / <c>"v{version}-gzip"</c> for the
+/// compressed bytes of the same representation; If-Match compares the version, whichever coding the client read.
+/// </summary>
 public static class ETags
 {
     public static string ForVersion(int version) => $"\"v{version}\"";
@@ -23,6 +27,12 @@ public static class ETags
         }
 
         var text = tag.Tag.Value;
+        if (text is not null && (text.EndsWith(CachedPayload.BrotliSuffix + "\"", StringComparison.Ordinal) || text.EndsWith(CachedPayload.GzipSuffix + "\"", StringComparison.Ordinal)))
+        {
+            var suffix = text.EndsWith(CachedPayload.BrotliSuffix + "\"", StringComparison.Ordinal) ? CachedPayload.BrotliSuffix : CachedPayload.GzipSuffix;
+            text = string.Concat(text.AsSpan(0, text.Length - suffix.Length - 1), "\"");
+        }
+
         return text is not null && text.Length > 3 && text[1] == 'v'
             && int.TryParse(text.AsSpan(2, text.Length - 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version);
     }

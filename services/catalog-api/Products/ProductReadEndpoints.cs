@@ -20,7 +20,9 @@ public static class ProductReadEndpoints
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{id:long}", GetAsync).WithName("GetProduct")
             .Produces<ProductDto>(StatusCodes.Status200OK).Produces(StatusCodes.Status304NotModified)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesValidationProblem();
+        group.MapMalformedIds("/{id}", HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete);
+        group.MapMalformedIds("/{id}/views", HttpMethods.Post);
         return group;
     }
 
