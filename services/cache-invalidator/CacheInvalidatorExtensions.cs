@@ -1,6 +1,7 @@
 using CacheInvalidator.Invalidation;
 using Platform.Caching;
 using Platform.DeadLetters;
+using Platform.Hosting;
 using Platform.Hosting.Configuration;
 using Platform.Hosting.Connections;
 using Platform.Hosting.Security;
@@ -16,6 +17,8 @@ public static class CacheInvalidatorExtensions
         builder.AddPlatformPostgres();
         builder.AddPlatformRedis();
         builder.AddPlatformCache();
+        // Pools opened before ready (no HTTP read path of its own to warm).
+        builder.AddWarmUp();
         builder.Services.AddValidatedOptions<InvalidatorOptions>(InvalidatorOptions.Section);
         builder.Services.AddSingleton<InvalidationMetrics>();
         if (!builder.Services.Any(d => d.ServiceType == typeof(TimeProvider)))
