@@ -355,7 +355,10 @@ internal sealed class RedisBackplane : IAsyncDisposable
             }
         }
 
-        if (beat.Epoch != Epoch || LastApplied < beat.Seq)
+        // A heartbeat behind what this node applied may only be late (a replay ran past it), or Redis's sequence went
+        // back: a replica promoted after a fail-over lacks the primary's last writes. The catch-up reads the current
+        // sequence and tells the two apart.
+        if (beat.Epoch != Epoch || LastApplied != beat.Seq)
         {
             await CatchUpAsync();
             if (beat.Epoch != Epoch || LastApplied < beat.Seq)
@@ -434,6 +437,15 @@ internal sealed class RedisBackplane : IAsyncDisposable
             if (epoch != Epoch)
             {
                 Resync(epoch, current, Epoch.Length == 0 ? "first contact with Redis after a degraded start" : "Redis lost its data (new epoch)");
+                break;
+            }
+
+            if (current < from - 1)
+            {
+                // Redis's sequence is below what this node applied: it lost acknowledged invalidations (a fail-over to a
+                // replica that had not received them, or a restore from an older snapshot). Sequences from here on repeat
+                // ones already applied and would be dropped as duplicates, and what was lost cannot be replayed.
+                Resync(epoch, current, $"Redis's sequence went back from {from - 1} to {current} (fail-over or restore lost writes)");
                 break;
             }
 
