@@ -144,6 +144,44 @@ public sealed class BackplaneRecoveryTests
     }
 
     [Fact]
+    public async Task AFactoryThatStartedBeforeASequenceWentBackDoesNotWriteItsValueBackOverALaterRemove()
+    {
+        await using var cluster = await CacheCluster.StartAsync(2, o => o.DegradedL1Ttl = TimeSpan.FromMinutes(5));
+        var db = TestRedis.Database;
+        var before = (long)await db.StringGetAsync(cluster.Prefix + "seq");
+        for (var i = 0; i < 3; i++)
+        {
+            await cluster[0].RemoveAsync($"other-{i}");
+        }
+
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slow = cluster[0].GetOrSetAsync("w", async (_, _) =>
+        {
+            started.SetResult();
+            await release.Task;
+            return "old";
+        }).AsTask();
+        await started.Task;
+
+        // Fail-over to a replica without the last three writes, then a remove of the key: its guard is below the
+        // factory's start sequence, which Redis no longer has.
+        await db.StringSetAsync(cluster.Prefix + "seq", before);
+        var kept = before > 0 ? await db.StreamRangeAsync(cluster.Prefix + "stream", "-", $"{before}-0") : [];
+        await db.KeyDeleteAsync(cluster.Prefix + "stream");
+        foreach (var entry in kept)
+        {
+            await db.StreamAddAsync(cluster.Prefix + "stream", entry.Values, messageId: entry.Id);
+        }
+
+        await cluster[1].RemoveAsync("w");
+        release.SetResult();
+        await slow;
+
+        Assert.Equal("new", await cluster[1].GetOrSetAsync("w", (_, _) => Task.FromResult("new")));
+    }
+
+    [Fact]
     public async Task ALostLastMessageIsFoundByThePeriodicSequenceCheck()
     {
         await using var cluster = await CacheCluster.StartAsync(1);

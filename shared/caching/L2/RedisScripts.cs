@@ -51,13 +51,16 @@ internal static class RedisScripts
     /// KEYS[1] entry; ARGV 1 prefix, 2 epoch candidate, 3 key, 4 start sequence, 5 expected epoch, 6 ttl ms,
     /// 7 payload, 8 fresh-until unix ms, 9 fail-safe-until unix ms, 10 etag, 11 tags, 12 conditional (1/0).
     /// Conditional: stores only if neither the key nor a tag was invalidated after the start sequence and Redis
-    /// kept its data since (epoch) — the no-stale-write-back rule. Returns {1, seq} stored, {0, 0} refused
+    /// kept its data since (epoch) and its sequence did not go back below the start — the no-stale-write-back rule. Returns {1, seq} stored, {0, 0} refused
     /// (invalidated), {-1, 0} refused (epoch changed).
     /// </summary>
     public const string Write = Epoch + "\n" + TagsValid + "\n" + """
         local s = tonumber(ARGV[4])
         if ARGV[12] == '1' then
           if epoch ~= ARGV[5] then return {-1, 0} end
+          -- A start after Redis's current sequence: Redis went back (a fail-over lost writes), so the guards below
+          -- cannot order this value against the removes since; refused as invalidated.
+          if s > tonumber(redis.call('GET', P .. 'seq') or '0') then return {0, 0} end
           if tonumber(redis.call('GET', P .. 'k:' .. ARGV[3]) or '0') > s then return {0, 0} end
           if not tags_valid(ARGV[11], s) then return {0, 0} end
         else
