@@ -31,6 +31,21 @@ public static class TestServers
             ?? throw new InvalidOperationException($"{name} is not set: run the tests with ./platform test (or source .platform/env and export it)");
     }
 
+    /// <summary>
+    /// <see cref="Redis"/> (its user and password kept) reached through a proxy on <paramref name="port"/>, with short
+    /// timeouts: for tests that cut the connection.
+    /// </summary>
+    public static string RedisVia(int port)
+    {
+        var options = ConfigurationOptions.Parse(Redis);
+        options.EndPoints.Clear();
+        options.EndPoints.Add("127.0.0.1", port);
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = 1000;
+        options.SyncTimeout = 1000;
+        return options.ToString(includePassword: true);
+    }
+
     /// <summary>The Redis server's port (from <see cref="Redis"/>), for tests that put a proxy in front of it.</summary>
     public static int RedisPort => ConfigurationOptions.Parse(Redis).EndPoints.OfType<System.Net.DnsEndPoint>().Select(e => e.Port)
         .Concat(ConfigurationOptions.Parse(Redis).EndPoints.OfType<System.Net.IPEndPoint>().Select(e => e.Port)).First();
