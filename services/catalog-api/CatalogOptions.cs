@@ -15,6 +15,15 @@ public sealed class CatalogOptions
     public TimeSpan CacheDuration { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
+    /// How long a negative result is cached: an unknown id (404), an empty list page, an analytics window without data.
+    /// Anyone can ask for any number of those, so they live seconds, not <see cref="CacheDuration"/> plus fail-safe:
+    /// long enough that a flood of the same miss does not reach PostgreSQL, short enough that a flood of distinct ones
+    /// cannot fill Redis (docs/security.md, issue #13 item 6).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
+    public TimeSpan NegativeCacheDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// <c>Cache-Control: max-age</c> for clients, in seconds. 0 (default) sends <c>no-cache</c>: clients revalidate
     /// with the ETag every time, so they never see data older than the invalidation window.
     /// </summary>

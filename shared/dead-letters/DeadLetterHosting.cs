@@ -62,6 +62,7 @@ public static class DeadLetterHosting
         builder.Services.TryAddSingleton<RabbitMqConnector>();
         builder.Services.TryAddSingleton<DeadLetterStore>();
         builder.Services.TryAddSingleton<DeadLetterPublisher>();
+        builder.Services.TryAddSingleton<ReplayDestinations>();
         builder.Services.TryAddSingleton<DeadLetterMetrics>();
         builder.Services.TryAddSingleton<DeadLetterGauge>();
         builder.Services.TryAddSingleton<DeadLetterService>();

@@ -22,6 +22,19 @@ public sealed partial class DeadLetterOptions : IValidatableObject
     /// </summary>
     public List<string> Queues { get; set; } = [];
 
+    /// <summary>
+    /// Queues a replay may publish to besides the ones whose error queues <see cref="Queues"/> drains (before the bus
+    /// prefix). A replay sends a message to the queue its sender-written <c>MT-Fault-InputAddress</c> names; a name
+    /// on neither list is refused, so a forged fault header cannot make an operator publish into another service's queue.
+    /// </summary>
+    public List<string> ReplayQueues { get; set; } = [];
+
+    /// <summary>
+    /// Broker addresses (<c>host</c> or <c>host:port</c>) a fault address may name besides the one in
+    /// <c>ConnectionStrings:RabbitMq</c>: the other members of a cluster, or another spelling of the same host.
+    /// </summary>
+    public List<string> ReplayHosts { get; set; } = [];
+
     /// <summary>Whether this node drains the error queues. Every node may: they compete for deliveries like any consumer.</summary>
     public bool MoverEnabled { get; set; } = true;
 
@@ -87,6 +100,23 @@ public sealed partial class DeadLetterOptions : IValidatableObject
             {
                 // A replay goes to the queue the fault names, or else to this name without the suffix.
                 yield return new ValidationResult("must be a MassTransit error or skipped queue (ending in _error or _skipped)", [$"Queues:{i}"]);
+            }
+        }
+
+        for (var i = 0; i < ReplayQueues.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(ReplayQueues[i]) || !QueueName().IsMatch(ReplayQueues[i]))
+            {
+                yield return new ValidationResult("must be 1-200 letters, digits, '.', '_', ':' or '-'", [$"ReplayQueues:{i}"]);
+            }
+        }
+
+        for (var i = 0; i < ReplayHosts.Count; i++)
+        {
+            if (!Uri.TryCreate($"rabbitmq://{ReplayHosts[i]}/", UriKind.Absolute, out var host) || host.AbsolutePath != "/" || host.UserInfo.Length > 0
+                || string.IsNullOrWhiteSpace(ReplayHosts[i]))
+            {
+                yield return new ValidationResult("must be a host name or address, optionally with :port", [$"ReplayHosts:{i}"]);
             }
         }
 

@@ -35,7 +35,7 @@ internal sealed class CacheCluster : IAsyncDisposable
 
     /// <summary>Nodes on the shared Redis server (database 1).</summary>
     public static Task<CacheCluster> StartAsync(int nodes, Action<CacheOptions>? configure = null, TimeProvider? time = null, bool viaProxy = false) =>
-        StartAsync(TestServers.Redis, 56379, nodes, configure, time, viaProxy);
+        StartAsync(TestServers.Redis, TestServers.RedisPort, nodes, configure, time, viaProxy);
 
     public static async Task<CacheCluster> StartAsync(string redis, int redisPort, int nodes, Action<CacheOptions>? configure = null, TimeProvider? time = null, bool viaProxy = false)
     {

@@ -21,7 +21,7 @@ public sealed class PeerCoherenceTests(ITestOutputHelper output)
     [Fact]
     public async Task ANodeCutOffWhileAnotherRemovesCatchesUpOnReconnectWhereFusionCacheKeepsTheOldValue()
     {
-        var (ours, fusion) = await BothAsync(kind => CoherenceScenarios.CutNodeAsync(kind, TestServers.Redis, 56379, 2, Window));
+        var (ours, fusion) = await BothAsync(kind => CoherenceScenarios.CutNodeAsync(kind, TestServers.Redis, TestServers.RedisPort, 2, Window));
 
         Assert.Equal(0, ours.StaleReads);
         Assert.True(fusion.StaleTrials == fusion.Trials,
@@ -31,7 +31,7 @@ public sealed class PeerCoherenceTests(ITestOutputHelper output)
     [Fact]
     public async Task AFactoryThatStartedBeforeARemoveWritesItsOldValueBackOnlyOnFusionCache()
     {
-        var (ours, fusion) = await BothAsync(kind => CoherenceScenarios.WriteBackAsync(kind, TestServers.Redis, 56379, Trials, byTag: false));
+        var (ours, fusion) = await BothAsync(kind => CoherenceScenarios.WriteBackAsync(kind, TestServers.Redis, TestServers.RedisPort, Trials, byTag: false));
 
         Assert.Equal(0, ours.StaleReads);
         Assert.True(fusion.StaleTrials == fusion.Trials,
@@ -41,7 +41,7 @@ public sealed class PeerCoherenceTests(ITestOutputHelper output)
     [Fact]
     public async Task AFactoryThatStartedBeforeATagInvalidationWritesItsOldValueBackOnNeither()
     {
-        var (ours, fusion) = await BothAsync(kind => CoherenceScenarios.WriteBackAsync(kind, TestServers.Redis, 56379, Trials, byTag: true));
+        var (ours, fusion) = await BothAsync(kind => CoherenceScenarios.WriteBackAsync(kind, TestServers.Redis, TestServers.RedisPort, Trials, byTag: true));
 
         Assert.Equal(0, ours.StaleReads);
         // FusionCache stamps a foreground factory's entry before the factory runs and compares it with the tag's

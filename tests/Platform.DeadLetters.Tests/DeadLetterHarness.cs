@@ -92,6 +92,9 @@ internal sealed class DeadLetterHarness : IAsyncDisposable
         services?.Invoke(builder.Services);
         var app = builder.Build();
         app.UsePlatformDefaults();
+        // UsePlatformDefaults routes explicitly, so authentication and authorization must come after it, as the service does.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapDeadLetterOps();
         beforeStart?.Invoke(app.Services);
         await app.StartAsync();

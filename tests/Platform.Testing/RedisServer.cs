@@ -14,10 +14,13 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly string _directory;
     private Process? _process;
 
-    private RedisServer(int port, string directory)
+    private readonly string[] _arguments;
+
+    private RedisServer(int port, string directory, string[] arguments)
     {
         Port = port;
         _directory = directory;
+        _arguments = arguments;
     }
 
     public int Port { get; }
@@ -25,14 +28,15 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Configuration string for this server (abortConnect=false so clients ride through restarts).</summary>
     public string Configuration => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=2000";
 
-    public static async Task<RedisServer> StartAsync()
+    /// <summary>Starts one, with <paramref name="arguments"/> added to its command line (e.g. <c>--maxmemory 8mb</c>).</summary>
+    public static async Task<RedisServer> StartAsync(params string[] arguments)
     {
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
         var port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
         var directory = Directory.CreateTempSubdirectory("platform-redis-").FullName;
-        var server = new RedisServer(port, directory);
+        var server = new RedisServer(port, directory, arguments);
         await server.StartProcessAsync();
         return server;
     }
@@ -78,7 +82,8 @@ public sealed class RedisServer : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--dir", _directory })
+        string[] arguments = ["--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--dir", _directory, .. _arguments];
+        foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
         }

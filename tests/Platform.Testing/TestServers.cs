@@ -1,4 +1,5 @@
 using Npgsql;
+using StackExchange.Redis;
 
 namespace Platform.Testing;
 
@@ -18,6 +19,36 @@ public static class TestServers
     /// <summary>RabbitMQ URI of the test virtual host (recreated by each <c>./platform test</c>).</summary>
     public static Uri RabbitMq { get; } =
         new(Environment.GetEnvironmentVariable("PLATFORM_RABBITMQ_TEST") ?? "amqp://guest:guest@127.0.0.1:56720/platform-test");
+
+    /// <summary>
+    /// Connection string of a service's own user on server <paramref name="server"/> (<c>PG</c>, <c>REDIS</c>,
+    /// <c>RABBITMQ</c>), as <c>./platform</c> exports it (<c>PLATFORM_PG_CATALOG</c> …) for the least-privilege tests.
+    /// </summary>
+    public static string ServiceCredentials(string server, string user)
+    {
+        var name = $"PLATFORM_{server}_{user.ToUpperInvariant()}";
+        return Environment.GetEnvironmentVariable(name)
+            ?? throw new InvalidOperationException($"{name} is not set: run the tests with ./platform test (or source .platform/env and export it)");
+    }
+
+    /// <summary>
+    /// <see cref="Redis"/> (its user and password kept) reached through a proxy on <paramref name="port"/>, with short
+    /// timeouts: for tests that cut the connection.
+    /// </summary>
+    public static string RedisVia(int port)
+    {
+        var options = ConfigurationOptions.Parse(Redis);
+        options.EndPoints.Clear();
+        options.EndPoints.Add("127.0.0.1", port);
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = 1000;
+        options.SyncTimeout = 1000;
+        return options.ToString(includePassword: true);
+    }
+
+    /// <summary>The Redis server's port (from <see cref="Redis"/>), for tests that put a proxy in front of it.</summary>
+    public static int RedisPort => ConfigurationOptions.Parse(Redis).EndPoints.OfType<System.Net.DnsEndPoint>().Select(e => e.Port)
+        .Concat(ConfigurationOptions.Parse(Redis).EndPoints.OfType<System.Net.IPEndPoint>().Select(e => e.Port)).First();
 
     private static string AdminConnectionString()
     {

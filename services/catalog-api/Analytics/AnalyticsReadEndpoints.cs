@@ -72,8 +72,11 @@ public static class AnalyticsReadEndpoints
             ? [CacheNames.AnalyticsCategory(c), CacheNames.CategoryTag(c)]
             : [CacheNames.AllCategoriesAnalytics, CacheNames.AllCategoriesProductLists];
         var payload = await GetAsync(cache, options.Value, time, CacheNames.PopularProducts(categoryId, window, size), tags,
-            (db, categoryId, window, from, today, size), static async (s, ct) => CachedJson.Build(new PopularProductsResponse(
-                s.categoryId, s.window, s.from, s.today, await AnalyticsQueries.PopularAsync(s.db, s.categoryId, s.from, s.today, s.size, ct))),
+            (db, categoryId, window, from, today, size), static async (s, ct) =>
+            {
+                var items = await AnalyticsQueries.PopularAsync(s.db, s.categoryId, s.from, s.today, s.size, ct);
+                return (CachedJson.Build(new PopularProductsResponse(s.categoryId, s.window, s.from, s.today, items)), items.Count == 0);
+            },
             cancellationToken);
         return cached.Write(context, payload);
     }
@@ -105,27 +108,41 @@ public static class AnalyticsReadEndpoints
         }
 
         var payload = await GetAsync(cache, options.Value, time, CacheNames.CategoryDaily(categoryId, first, last), [CacheNames.AnalyticsCategory(categoryId)],
-            (db, categoryId, first, last), static async (s, ct) => CachedJson.Build(new CategoryDailyResponse(
-                s.categoryId, s.first, s.last, await AnalyticsQueries.CategoryDailyAsync(s.db, s.categoryId, s.first, s.last, ct))),
+            (db, categoryId, first, last), static async (s, ct) =>
+            {
+                var days = await AnalyticsQueries.CategoryDailyAsync(s.db, s.categoryId, s.first, s.last, ct);
+                return (CachedJson.Build(new CategoryDailyResponse(s.categoryId, s.first, s.last, days)), days.Count == 0);
+            },
             cancellationToken);
         return cached.Write(context, payload);
     }
 
     // The keys name a window relative to today (CacheNames has no date in them), so an entry must not outlive its UTC day.
+    // A window without data (any window anyone can name) is a negative result: cached for NegativeCacheDuration only.
     private static async ValueTask<CachedPayload> GetAsync<TState>(
         ITwoLevelCache cache, CatalogOptions options, TimeProvider time, string key, string[] tags, TState state,
-        Func<TState, CancellationToken, Task<CachedPayload>> load, CancellationToken cancellationToken)
+        Func<TState, CancellationToken, Task<(CachedPayload Payload, bool Negative)>> load, CancellationToken cancellationToken)
     {
         if (!options.CacheEnabled)
         {
-            return await load(state, cancellationToken);
+            return (await load(state, cancellationToken)).Payload;
         }
 
         var now = time.GetUtcNow();
         var untilMidnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero) - now;
         var duration = untilMidnight < options.CacheDuration ? untilMidnight : options.CacheDuration;
         var entry = new CacheEntryOptions { Duration = duration > TimeSpan.FromSeconds(1) ? duration : TimeSpan.FromSeconds(1) };
-        return await cache.GetOrSetAsync(key, (state, load), static (s, _, ct) => s.load(s.state, ct), entry, tags, cancellationToken);
+        var negative = new CacheEntryOptions { Duration = options.NegativeCacheDuration < entry.Duration ? options.NegativeCacheDuration : entry.Duration, FailSafeMaxDuration = null };
+        return await cache.GetOrSetAsync(key, (state, load, negative), static async (s, context, ct) =>
+        {
+            var (payload, isNegative) = await s.load(s.state, ct);
+            if (isNegative)
+            {
+                context.Options = s.negative;
+            }
+
+            return payload;
+        }, entry, tags, cancellationToken);
     }
 
     private static DateOnly Today(TimeProvider time) => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);

@@ -26,19 +26,47 @@ public sealed class CachedJson(ITwoLevelCache cache, IOptions<CatalogOptions> op
     // One instance for every read: the options never vary per request, and hits must not allocate.
     private readonly CacheEntryOptions _entryOptions = new() { Duration = options.Value.CacheDuration };
 
+    // Negative results: a short life and no fail-safe extension (a stale "not found" is worth nothing).
+    private readonly CacheEntryOptions _negativeOptions = new() { Duration = options.Value.NegativeCacheDuration, FailSafeMaxDuration = null };
+
     /// <summary>Entry options of every cached catalog read.</summary>
     public CacheEntryOptions EntryOptions => _entryOptions;
 
-    /// <summary>Gets the payload from the cache (or builds it with <paramref name="load"/>, once per key per node).</summary>
+    /// <summary>Entry options of a negative result (<see cref="CatalogOptions.NegativeCacheDuration"/>, no fail-safe).</summary>
+    public CacheEntryOptions NegativeEntryOptions => _negativeOptions;
+
+    /// <summary>
+    /// Gets the payload from the cache (or builds it with <paramref name="load"/>, once per key per node). Null from
+    /// <paramref name="load"/> means "no such row": cached as such for <see cref="CatalogOptions.NegativeCacheDuration"/>.
+    /// </summary>
     public async ValueTask<CachedPayload?> GetAsync<TState>(string key, string[] tags, TState state, Func<TState, CancellationToken, Task<CachedPayload?>> load, CancellationToken cancellationToken)
+    {
+        var payload = await GetAsync(key, tags, (state, load), static async (s, ct) => await s.load(s.state, ct) is { } found ? (found, false) : (Missing, true), cancellationToken);
+        return IsMissing(payload) ? null : payload;
+    }
+
+    /// <summary>
+    /// Gets the payload from the cache (or builds it with <paramref name="load"/>); a result <paramref name="load"/>
+    /// calls negative (an empty page or window) is cached for <see cref="CatalogOptions.NegativeCacheDuration"/> only.
+    /// </summary>
+    public async ValueTask<CachedPayload> GetAsync<TState>(
+        string key, string[] tags, TState state, Func<TState, CancellationToken, Task<(CachedPayload Payload, bool Negative)>> load, CancellationToken cancellationToken)
     {
         if (!_options.CacheEnabled)
         {
-            return await load(state, cancellationToken);
+            return (await load(state, cancellationToken)).Payload;
         }
 
-        var payload = await cache.GetOrSetAsync(key, (state, load), static async (s, _, ct) => await s.load(s.state, ct) ?? Missing, _entryOptions, tags, cancellationToken);
-        return IsMissing(payload) ? null : payload;
+        return await cache.GetOrSetAsync(key, (state, load, negative: _negativeOptions), static async (s, context, ct) =>
+        {
+            var (payload, negative) = await s.load(s.state, ct);
+            if (negative)
+            {
+                context.Options = s.negative;
+            }
+
+            return payload;
+        }, _entryOptions, tags, cancellationToken);
     }
 
     /// <summary>Serializes <paramref name="value"/>; the ETag is a hash of the bytes (lists) unless given (items: their version).</summary>

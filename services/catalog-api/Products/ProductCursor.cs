@@ -69,7 +69,13 @@ public sealed record ProductCursor(ProductSort Sort, string Value, long Id)
             return false;
         }
 
-        cursor = new ProductCursor(sort, value, id);
+        // Canonical value, so every spelling of one position (0.5, 0.50, 00.5; leading zeros of ticks) is one cache key.
+        cursor = new ProductCursor(sort, sort switch
+        {
+            ProductSort.Recent => long.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture),
+            ProductSort.Name => value,
+            _ => decimal.Parse(value, NumberStyles.Number, CultureInfo.InvariantCulture).ToString("0.############################", CultureInfo.InvariantCulture),
+        }, id);
         return true;
     }
 }

@@ -63,10 +63,14 @@ public static class ProductReadEndpoints
             }
         }
 
-        var key = CacheNames.ProductListPage(categoryId, ProductSorts.Name(order), pageSize, cursor);
+        // The key holds the decoded cursor re-encoded (canonical), so other spellings of one position share one entry.
+        var key = CacheNames.ProductListPage(categoryId, ProductSorts.Name(order), pageSize, after?.Encode());
         string[] tags = categoryId is { } c ? [CacheNames.AllProductLists, CacheNames.CategoryTag(c)] : [CacheNames.AllProductLists, CacheNames.AllCategoriesProductLists];
         var payload = await cached.GetAsync(key, tags, (db, categoryId, order, pageSize, after), static async (s, ct) =>
-            CachedJson.Build(await ProductQueries.ListAsync(s.db, s.categoryId, s.order, s.pageSize, s.after, ct)), cancellationToken);
+        {
+            var page = await ProductQueries.ListAsync(s.db, s.categoryId, s.order, s.pageSize, s.after, ct);
+            return (CachedJson.Build(page), page.Items.Count == 0);
+        }, cancellationToken);
         payload!.Link ??= NextLink(payload.Utf8Json, categoryId, order, pageSize);
         if (payload.Link.Length > 0)
         {

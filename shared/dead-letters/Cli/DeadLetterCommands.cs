@@ -8,7 +8,7 @@ namespace Platform.DeadLetters.Cli;
 /// The <c>dlq</c> verbs of the hosting service's binary (the cache invalidator's). They run against PostgreSQL (and RabbitMQ for replay)
 /// directly, through the same <see cref="DeadLetterService"/> as the HTTP API, so they work while the service is down.
 /// Exit codes: 0 ok, 1 partial failure (some replays failed, or a server was unreachable), 2 usage error,
-/// 3 not found, 78 configuration error.
+/// 3 not found, 4 replay refused (a destination outside this deployment; the rest was replayed), 78 configuration error.
 /// </summary>
 public static class DeadLetterCommands
 {
@@ -16,6 +16,7 @@ public static class DeadLetterCommands
     public const int PartialFailure = 1;
     public const int UsageError = 2;
     public const int NotFound = 3;
+    public const int Refused = 4;
 
     /// <summary>Above this many messages an interactive replay shows a progress bar.</summary>
     private const int ProgressThreshold = 5;
@@ -126,7 +127,12 @@ public static class DeadLetterCommands
                     ? await output.WithProgressAsync("Replaying", progress => service.ReplayAsync(chosen, dryRun: false, who, progress, ct))
                     : await service.ReplayAsync(chosen, dryRun: false, who, null, ct);
                 output.Write(result, DeadLetterConsole.Operation);
-                return result.Failed > 0 ? PartialFailure : Ok;
+                foreach (var item in result.Items.Where(i => i.Outcome == "refused"))
+                {
+                    run.Fail(Refused, $"refused to replay id {item.Id}: {item.Reason}");
+                }
+
+                return result.Refused > 0 ? Refused : result.Failed > 0 ? PartialFailure : Ok;
             });
         });
         return command;

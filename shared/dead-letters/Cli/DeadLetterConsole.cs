@@ -117,7 +117,7 @@ internal static class DeadLetterConsole
 
     public static void Operation(IAnsiConsole console, DeadLetterOperationResult result)
     {
-        var shown = result.DryRun ? result.Items : result.Items.Where(i => i.Outcome is "failed" or "skipped").ToList();
+        var shown = result.DryRun ? result.Items : result.Items.Where(i => i.Outcome is "failed" or "skipped" or "refused").ToList();
         if (shown.Count > 0)
         {
             var table = Table("Id", "Message id", "Queue", "Outcome", "Reason");
@@ -132,7 +132,9 @@ internal static class DeadLetterConsole
         var verb = result.Action == "replay" ? "replayed" : "purged";
         console.WriteLine(result.DryRun
             ? $"Dry run: would have {verb} {result.Selected}, {result.Skipped} skipped. Nothing was changed."
-            : $"{char.ToUpperInvariant(verb[0])}{verb[1..]} {result.Succeeded}, failed {result.Failed}, skipped {result.Skipped} (history #{result.HistoryId}).");
+            : $"{char.ToUpperInvariant(verb[0])}{verb[1..]} {result.Succeeded}, failed {result.Failed}, skipped {result.Skipped}"
+              + (result.Refused > 0 ? $", refused {result.Refused} (destination outside this deployment; they stay stored)" : "")
+              + $" (history #{result.HistoryId}).");
         if (result.ItemsTruncated)
         {
             console.WriteLine($"Only the first {DeadLetterService.MaxItems} rows are listed; the counts cover all.");

@@ -22,7 +22,7 @@ internal static class DeadLetterEndpoints
         group.MapGet("/{id}", ShowAsync).WithName("ShowDeadLetter").Produces<DeadLetterDetail>().ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/replay", ReplayAsync).WithName("ReplayDeadLetters").Produces<DeadLetterOperationResult>().ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapPost("/purge", PurgeAsync).WithName("PurgeDeadLetters").Produces<DeadLetterOperationResult>().ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
@@ -82,7 +82,8 @@ internal static class DeadLetterEndpoints
                 return Invalid(errors);
             }
 
-            return TypedResults.Ok(await service.ReplayAsync(selection, request.DryRun, Actor(context), null, cancellationToken));
+            var result = await service.ReplayAsync(selection, request.DryRun, Actor(context), null, cancellationToken);
+            return result.Refused > 0 && !result.DryRun ? Refused(result) : TypedResults.Ok(result);
         });
 
     internal static Task<IResult> PurgeAsync(HttpContext context, DeadLetterService service, PurgeRequest? request, CancellationToken cancellationToken) =>
@@ -108,6 +109,25 @@ internal static class DeadLetterEndpoints
 
             return TypedResults.Ok(await service.PurgeAsync(selection, request.DryRun, Actor(context), cancellationToken));
         });
+
+    /// <summary>
+    /// 422 when a replay refused rows (destination outside this deployment): the problem names each id and why; the
+    /// rest of the selection was replayed as usual, and <c>result</c> says what happened to every row.
+    /// </summary>
+    private static ProblemHttpResult Refused(DeadLetterOperationResult result)
+    {
+        var refused = result.Items.Where(i => i.Outcome == "refused").ToList();
+        var problem = Problems.Create(
+            StatusCodes.Status422UnprocessableEntity,
+            "Replay refused",
+            $"{result.Refused} dead letter(s) not replayed, they stay stored: "
+            + string.Join("; ", refused.Take(10).Select(i => $"id {i.Id}: {i.Reason}"))
+            + (refused.Count > 10 ? $"; and {result.Refused - 10} more (see result.items)" : "")
+            + $". {result.Succeeded} replayed (history #{result.HistoryId}).");
+        problem.Extensions["refused"] = refused.Select(i => new { id = i.Id, queue = i.Queue, reason = i.Reason }).ToList();
+        problem.Extensions["result"] = result;
+        return TypedResults.Problem(problem);
+    }
 
     private static DeadLetterActor Actor(HttpContext context) => new(context.User.Identity?.Name ?? "unknown", "http");
 

@@ -17,6 +17,7 @@ internal sealed class DeadLetterMetrics
     private readonly Counter<long> _storeFailures;
     private readonly Counter<long> _replayed;
     private readonly Counter<long> _replayFailures;
+    private readonly Counter<long> _replayRefusals;
     private readonly Counter<long> _purged;
     private readonly Counter<long> _deleted;
     private volatile IReadOnlyDictionary<string, long> _current = new Dictionary<string, long>();
@@ -33,6 +34,8 @@ internal sealed class DeadLetterMetrics
         _replayed = meter.CreateCounter<long>("platform.dead_letters.replayed", "{message}", "Dead letters published back to their queue with a broker confirm and marked replayed.");
         _replayFailures = meter.CreateCounter<long>(
             "platform.dead_letters.replay_failures", "{message}", "Replays whose publish was not confirmed; the rows stay stored.");
+        _replayRefusals = meter.CreateCounter<long>(
+            "platform.dead_letters.replay_refusals", "{message}", "Dead letters a replay refused to publish: their fault address names a queue, broker or virtual host outside this deployment.");
         _purged = meter.CreateCounter<long>("platform.dead_letters.purged", "{message}", "Dead letters marked purged.");
         _deleted = meter.CreateCounter<long>(
             "platform.dead_letters.deleted", "{message}", "Replayed or purged dead letters deleted by retention (DeadLetters:RetentionDays).");
@@ -56,6 +59,8 @@ internal sealed class DeadLetterMetrics
     public void Replayed(string queue, int count) => _replayed.Add(count, Queue(queue));
 
     public void ReplayFailed(string queue, int count) => _replayFailures.Add(count, Queue(queue));
+
+    public void ReplayRefused(string queue, int count) => _replayRefusals.Add(count, Queue(queue));
 
     public void Purged(string queue, int count) => _purged.Add(count, Queue(queue));
 

@@ -2,7 +2,10 @@ using System.Text.Json.Nodes;
 
 namespace Platform.DeadLetters.Operations;
 
-/// <summary>One audited replay or purge.</summary>
+/// <summary>
+/// One audited replay or purge. <paramref name="Refused"/> counts the selected rows a replay would not publish because
+/// their destination is not a queue of this deployment; <paramref name="Refusals"/> names each: <c>{"id", "queue", "reason"}</c>.
+/// </summary>
 public sealed record DeadLetterHistoryEntry(
     long Id,
     DateTimeOffset At,
@@ -14,4 +17,6 @@ public sealed record DeadLetterHistoryEntry(
     int Succeeded,
     int Failed,
     IReadOnlyList<long> DeadLetterIds,
-    DateTimeOffset? FinishedAt);
+    DateTimeOffset? FinishedAt,
+    int Refused,
+    JsonArray Refusals);

@@ -7,6 +7,10 @@ namespace Platform.DeadLetters.Operations;
 /// <param name="Failed">Replays whose publish was not confirmed; those rows stay stored.</param>
 /// <param name="Skipped">Named or selected rows that were not (or no longer) stored.</param>
 /// <param name="HistoryId">The history entry, or null for a dry run.</param>
+/// <param name="Refused">
+/// Stored rows a replay would not publish because their destination is not a queue of this deployment; they stay
+/// stored. Included in <paramref name="Selected"/>.
+/// </param>
 /// <param name="Items">One per row, at most <see cref="DeadLetterService.MaxItems"/>; counts are always complete.</param>
 public sealed record DeadLetterOperationResult(
     string Action,
@@ -17,4 +21,5 @@ public sealed record DeadLetterOperationResult(
     int Skipped,
     long? HistoryId,
     IReadOnlyList<DeadLetterOperationItem> Items,
-    bool ItemsTruncated);
+    bool ItemsTruncated,
+    int Refused = 0);

@@ -1,6 +1,8 @@
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Platform.DeadLetters.Monitoring;
 using Platform.DeadLetters.Storage;
+using Platform.Messaging.Wire;
 
 namespace Platform.DeadLetters.Operations;
 
@@ -11,6 +13,7 @@ namespace Platform.DeadLetters.Operations;
 internal sealed partial class DeadLetterService(
     DeadLetterStore store,
     DeadLetterPublisher publisher,
+    ReplayDestinations destinations,
     DeadLetterMetrics metrics,
     DeadLetterGauge gauge,
     IOptions<DeadLetterOptions> options,
@@ -34,21 +37,37 @@ internal sealed partial class DeadLetterService(
     /// <summary>
     /// Publishes the selected stored dead letters to their original queues in batches; a row is marked replayed only
     /// in the transaction that follows its confirm. <paramref name="progress"/> gets (done, total) after each batch.
+    /// A row whose destination is not a queue of this deployment (<see cref="ReplayDestinations"/>) is refused: not
+    /// published, left stored, named in the result and the history entry, counted and logged.
     /// </summary>
     /// <exception cref="DeadLetterNotFoundException">An id does not exist, or the group never did.</exception>
     public async Task<DeadLetterOperationResult> ReplayAsync(
         DeadLetterSelection selection, bool dryRun, DeadLetterActor actor, IProgress<(int Done, int Total)>? progress, CancellationToken cancellationToken)
     {
-        var (targets, skipped) = await ResolveAsync(selection, cancellationToken);
+        var (selected, skipped) = await ResolveAsync(selection, cancellationToken);
+        var refusals = selected.Select(t => (Row: t, Reason: destinations.RefusalOf(t.Queue, t.InputAddress))).Where(r => r.Reason is not null).ToList();
+        var targets = selected.Where(t => refusals.All(r => r.Row.Id != t.Id)).ToList();
         var items = new List<DeadLetterOperationItem>(skipped);
+        items.AddRange(refusals.Select(r => new DeadLetterOperationItem(r.Row.Id, r.Row.MessageId, r.Row.Queue, "refused", r.Reason)));
         if (dryRun)
         {
             items.AddRange(targets.Select(t => new DeadLetterOperationItem(t.Id, t.MessageId, t.Queue, "would-replay", null)));
-            return Result("replay", dryRun: true, targets.Count, 0, 0, skipped.Count, null, items);
+            return Result("replay", dryRun: true, selected.Count, 0, 0, skipped.Count, null, items, refusals.Count);
         }
 
+        JsonArray refused = [.. refusals.Select(r => new JsonObject { ["id"] = r.Row.Id, ["queue"] = r.Row.Queue, ["reason"] = r.Reason })];
         var history = await store.BeginHistoryAsync(
-            new HistoryStart(time.GetUtcNow(), actor.Name, actor.Origin, "replay", selection.ToJson(), targets.Count), cancellationToken);
+            new HistoryStart(time.GetUtcNow(), actor.Name, actor.Origin, "replay", selection.ToJson(), selected.Count, refused), cancellationToken);
+        if (refusals.Count > 0)
+        {
+            foreach (var queue in refusals.GroupBy(r => r.Row.SourceQueue))
+            {
+                metrics.ReplayRefused(queue.Key, queue.Count());
+            }
+
+            LogRefused(actor.Name, actor.Origin, refusals.Count, refusals[0].Row.Id, refusals[0].Reason!, history);
+        }
+
         int replayed = 0, failed = 0, unattempted = 0, skippedLater = 0, done = 0;
         progress?.Report((0, targets.Count));
         foreach (var batch in targets.Chunk(options.Value.ReplayBatchSize))
@@ -60,9 +79,23 @@ internal sealed partial class DeadLetterService(
             {
                 locked = await store.ReplayBatchAsync(
                     [.. batch.Select(t => t.Id)],
-                    async rows =>
+                    async locked =>
                     {
-                        var outcome = await publisher.PublishAsync(rows, cancellationToken);
+                        // Checked again on the locked row: a row replayed meanwhile may have failed again with other headers.
+                        var rows = new List<ReplayRow>(locked.Count);
+                        foreach (var row in locked)
+                        {
+                            if (destinations.RefusalOf(row.OriginalQueue, InputAddressOf(row)) is { } reason)
+                            {
+                                errors[row.Id] = $"refused: {reason}";
+                            }
+                            else
+                            {
+                                rows.Add(row);
+                            }
+                        }
+
+                        var outcome = rows.Count == 0 ? [] : await publisher.PublishAsync(rows, cancellationToken);
                         for (var i = 0; i < rows.Count; i++)
                         {
                             if (outcome[i] is { } error)
@@ -121,7 +154,7 @@ internal sealed partial class DeadLetterService(
         await store.FinishHistoryAsync(history, unattempted, time.GetUtcNow(), CancellationToken.None);
         gauge.Nudge();
         LogReplayed(actor.Name, actor.Origin, replayed, failed + unattempted, history);
-        return Result("replay", dryRun: false, targets.Count, replayed, failed + unattempted, skipped.Count + skippedLater, history, items);
+        return Result("replay", dryRun: false, selected.Count, replayed, failed + unattempted, skipped.Count + skippedLater, history, items, refusals.Count);
     }
 
     /// <summary>Marks the selected stored dead letters purged (rows are kept for the audit trail), with a history entry.</summary>
@@ -184,11 +217,24 @@ internal sealed partial class DeadLetterService(
     }
 
     private static DeadLetterOperationResult Result(
-        string action, bool dryRun, int selected, int succeeded, int failed, int skipped, long? history, List<DeadLetterOperationItem> items) =>
-        new(action, dryRun, selected, succeeded, failed, skipped, history, items.Count > MaxItems ? items[..MaxItems] : items, items.Count > MaxItems);
+        string action, bool dryRun, int selected, int succeeded, int failed, int skipped, long? history, List<DeadLetterOperationItem> items, int refused = 0) =>
+        new(action, dryRun, selected, succeeded, failed, skipped, history, items.Count > MaxItems ? items[..MaxItems] : items, items.Count > MaxItems, refused);
+
+    private static string? InputAddressOf(ReplayRow row) =>
+        row.Headers[FaultHeaders.InputAddress] switch
+        {
+            null => null,
+            JsonValue v when v.TryGetValue<string>(out var text) => text,
+            var other => other.ToJsonString(),
+        };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Actor} ({Origin}) replayed {Replayed} dead letters, {Failed} failed (history {History})")]
     private partial void LogReplayed(string actor, string origin, int replayed, int failed, long history);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "{Actor} ({Origin}) asked to replay {Refused} dead letters whose destination is not a queue of this deployment; refused, they stay stored (first: {Id}, {Reason}; history {History})")]
+    private partial void LogRefused(string actor, string origin, int refused, long id, string reason, long history);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Actor} ({Origin}) purged {Purged} dead letters (history {History})")]
     private partial void LogPurged(string actor, string origin, int purged, long history);

@@ -70,7 +70,10 @@ internal static class DeadLetterSql
         ORDER BY g.count DESC, g.last_seen DESC
         """;
 
-    public const string Statuses = "SELECT id, status, message_id, original_queue, source_queue FROM invalidator.dead_letters WHERE id = ANY(@ids)";
+    /// <summary>The sender-written fault address a replay's destination came from (checked by ReplayDestinations).</summary>
+    public const string InputAddress = "headers ->> 'MT-Fault-InputAddress'";
+
+    public const string Statuses = $"SELECT id, status, message_id, original_queue, source_queue, {InputAddress} FROM invalidator.dead_letters WHERE id = ANY(@ids)";
 
     public const string GroupExists = "SELECT EXISTS (SELECT 1 FROM invalidator.dead_letters WHERE fingerprint = @group)";
 
@@ -89,16 +92,16 @@ internal static class DeadLetterSql
         WHERE id = ANY(@ids)
         """;
 
-    public const string Purge = """
+    public const string Purge = $"""
         UPDATE invalidator.dead_letters
         SET status = 'purged', purged_at = @at, purged_by = @actor
         WHERE id = ANY(@ids) AND status = 'stored'
-        RETURNING id, message_id, original_queue, source_queue
+        RETURNING id, message_id, original_queue, source_queue, {InputAddress}
         """;
 
     public const string InsertHistory = """
-        INSERT INTO invalidator.dead_letter_history (at, actor, origin, action, selection, selected, succeeded, failed, dead_letter_ids, finished_at)
-        VALUES (@at, @actor, @origin, @action, @selection, @selected, @succeeded, @failed, @ids, @finished_at)
+        INSERT INTO invalidator.dead_letter_history (at, actor, origin, action, selection, selected, succeeded, failed, dead_letter_ids, finished_at, refused, refusals)
+        VALUES (@at, @actor, @origin, @action, @selection, @selected, @succeeded, @failed, @ids, @finished_at, @refused, @refusals)
         RETURNING id
         """;
 
@@ -112,7 +115,7 @@ internal static class DeadLetterSql
     public const string FinishHistory = "UPDATE invalidator.dead_letter_history SET finished_at = @at, failed = failed + @failed WHERE id = @history";
 
     public const string History = """
-        SELECT id, at, actor, origin, action, selection, selected, succeeded, failed, dead_letter_ids, finished_at
+        SELECT id, at, actor, origin, action, selection, selected, succeeded, failed, dead_letter_ids, finished_at, refused, refusals
         FROM invalidator.dead_letter_history
         ORDER BY at DESC, id DESC
         LIMIT @limit
@@ -166,7 +169,7 @@ internal static class DeadLetterSql
         }
 
         var sql = new StringBuilder(idsOnly
-            ? "SELECT id, message_id, original_queue, source_queue FROM invalidator.dead_letters"
+            ? $"SELECT id, message_id, original_queue, source_queue, {InputAddress} FROM invalidator.dead_letters"
             : $"SELECT {SummaryColumns}, count(*) OVER () AS total FROM invalidator.dead_letters");
         if (where.Count > 0)
         {

@@ -86,7 +86,7 @@ internal sealed partial class DeadLetterStore
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                purged.Add(new SelectedRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), DeadLetterStatus.Purged));
+                purged.Add(new SelectedRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), DeadLetterStatus.Purged, NullableString(reader, 4)));
             }
         }
 
@@ -111,6 +111,8 @@ internal sealed partial class DeadLetterStore
             command.Parameters.AddWithValue("failed", 0);
             command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = ids });
             command.Parameters.Add(new NpgsqlParameter("finished_at", NpgsqlDbType.TimestampTz) { Value = finishedAt is { } f ? f : DBNull.Value });
+            command.Parameters.AddWithValue("refused", start.Refusals?.Count ?? 0);
+            command.Parameters.Add(new NpgsqlParameter("refusals", NpgsqlDbType.Jsonb) { Value = (start.Refusals ?? []).ToJsonString() });
             return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
         }
     }

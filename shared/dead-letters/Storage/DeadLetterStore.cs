@@ -113,7 +113,7 @@ internal sealed partial class DeadLetterStore(NpgsqlDataSource dataSource)
         var rows = new List<SelectedRow>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new SelectedRow(reader.GetInt64(0), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(1)));
+            rows.Add(new SelectedRow(reader.GetInt64(0), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(1), NullableString(reader, 5)));
         }
 
         return rows;
@@ -129,7 +129,7 @@ internal sealed partial class DeadLetterStore(NpgsqlDataSource dataSource)
         var rows = new List<SelectedRow>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new SelectedRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), DeadLetterStatus.Stored));
+            rows.Add(new SelectedRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), DeadLetterStatus.Stored, NullableString(reader, 4)));
         }
 
         return rows;
@@ -174,7 +174,9 @@ internal sealed partial class DeadLetterStore(NpgsqlDataSource dataSource)
                 reader.GetInt32(7),
                 reader.GetInt32(8),
                 reader.GetFieldValue<long[]>(9),
-                reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10)));
+                reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+                reader.GetInt32(11),
+                JsonNode.Parse(reader.GetString(12))!.AsArray()));
         }
 
         return entries;

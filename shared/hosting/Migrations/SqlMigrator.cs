@@ -74,7 +74,13 @@ public sealed partial class SqlMigrator(NpgsqlDataSource dataSource, ILogger<Sql
             await ExecuteAsync(
                 connection,
                 $"""
-                CREATE SCHEMA IF NOT EXISTS {Quote(schema)};
+                DO $do$ BEGIN
+                    -- Only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema
+                    -- exists, and a service's role owns its schema without holding that (docs/security.md).
+                    IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '{schema.Replace("'", "''", StringComparison.Ordinal)}') THEN
+                        CREATE SCHEMA {Quote(schema)};
+                    END IF;
+                END $do$;
                 CREATE TABLE IF NOT EXISTS {table} (
                     version int PRIMARY KEY,
                     name text NOT NULL,

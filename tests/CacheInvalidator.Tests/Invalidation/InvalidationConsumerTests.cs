@@ -88,9 +88,9 @@ public sealed class InvalidationConsumerTests : IAsyncLifetime
     public async Task WithRedisUnreachableTheMessageIsRetriedThenDeadLettered()
     {
         // The invalidator's Redis goes through a proxy we cut: it cannot record invalidations.
-        await using var proxy = new TcpProxy(56379);
+        await using var proxy = new TcpProxy(TestServers.RedisPort);
         var settings = Settings;
-        settings["ConnectionStrings:Redis"] = $"127.0.0.1:{proxy.Port},abortConnect=false,connectTimeout=1000,syncTimeout=1000,defaultDatabase=1";
+        settings["ConnectionStrings:Redis"] = TestServers.RedisVia(proxy.Port);
         await using var invalidator = new ServiceHost<Program>(settings);
         var bus = await StartedBusAsync(invalidator);
         proxy.Cut();

@@ -28,10 +28,10 @@ public sealed class RedisOutageReplayTests : IAsyncLifetime
     [Fact]
     public async Task InvalidationsFailedDuringARedisOutageAreStoredAndReplayAfterwardsInvalidatesTheCache()
     {
-        await using var proxy = new TcpProxy(56379);
+        await using var proxy = new TcpProxy(TestServers.RedisPort);
         await using var invalidator = new ServiceHost<Program>(new Dictionary<string, string?>(_fixture.Settings)
         {
-            ["ConnectionStrings:Redis"] = $"127.0.0.1:{proxy.Port},abortConnect=false,connectTimeout=1000,syncTimeout=1000,defaultDatabase=1",
+            ["ConnectionStrings:Redis"] = TestServers.RedisVia(proxy.Port),
             ["Invalidator:ImmediateRetries"] = "1",
             ["Invalidator:ExponentialRetries"] = "2",
             ["Invalidator:MinRetryInterval"] = "00:00:00.050",

@@ -38,7 +38,7 @@ internal static partial class InvalidationBenchmark
         }
 
         var rabbit = new Uri(Environment.GetEnvironmentVariable("PLATFORM_RABBITMQ") ?? "amqp://guest:guest@127.0.0.1:56720/");
-        var redis = (Environment.GetEnvironmentVariable("PLATFORM_REDIS") ?? "127.0.0.1:56379").Split(',')[0];
+        var redis = Environment.GetEnvironmentVariable("PLATFORM_REDIS") ?? "127.0.0.1:56379";
         using var writer = new HttpClient { BaseAddress = new Uri(Environment.GetEnvironmentVariable("CATALOG_URL") ?? "http://127.0.0.1:5100") };
         using var reader = new HttpClient { BaseAddress = new Uri(Environment.GetEnvironmentVariable("CATALOG_URL_2") ?? "http://127.0.0.1:5101") };
         writer.DefaultRequestHeaders.Add("X-Api-Key", key);
