@@ -30,6 +30,7 @@ public static class ApiKeyAuthentication
         builder.Services.AddValidatedOptions<ApiKeyOptions>(ApiKeyOptions.Section);
         builder.Services.AddSingleton<KeyStore>();
         builder.Services.AddSingleton<FailedKeyLimiter>();
+        builder.Services.AddSingleton(sp => new ApiKeyLogin(sp.GetRequiredService<KeyStore>(), sp.GetRequiredService<FailedKeyLimiter>()));
         builder.Services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, Handler>(Scheme, null);
         var authorization = builder.Services.AddAuthorizationBuilder();
         foreach (var scope in scopes)
@@ -38,6 +39,14 @@ public static class ApiKeyAuthentication
         }
 
         return builder;
+    }
+
+    /// <summary>A key's identity: its name, and a <see cref="ScopeClaim"/> per scope.</summary>
+    internal static ClaimsPrincipal Principal(ApiKey key, string authenticationType)
+    {
+        var claims = new List<Claim> { new(ClaimTypes.Name, key.Name) };
+        claims.AddRange(key.Scopes.Select(s => new Claim(ScopeClaim, s)));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType));
     }
 
     internal sealed class KeyStore(IOptions<ApiKeyOptions> options)
@@ -89,9 +98,7 @@ public static class ApiKeyAuthentication
                 return Task.FromResult(AuthenticateResult.Fail("Unknown API key"));
             }
 
-            var claims = new List<Claim> { new(ClaimTypes.Name, key.Name) };
-            claims.AddRange(key.Scopes.Select(s => new Claim(ScopeClaim, s)));
-            var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, ApiKeyAuthentication.Scheme));
+            var principal = Principal(key, ApiKeyAuthentication.Scheme);
             return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, ApiKeyAuthentication.Scheme)));
         }
 
