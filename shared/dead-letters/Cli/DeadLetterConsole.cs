@@ -20,15 +20,17 @@ internal static class DeadLetterConsole
             return;
         }
 
-        var table = Table("Id", "Last failed (UTC)", "Queue", "Type", "Exception", "Message", "Fails", "Replays", "Status");
+        var table = new FittedTable(
+            ("Id", false), ("Last failed (UTC)", false), ("Queue", true), ("Type", true), ("Exception", true), ("Message", true), ("Fails", false),
+            ("Replays", false), ("Status", false));
         foreach (var d in page.Items)
         {
-            table.AddRow(Cells(
+            table.AddRow(
                 d.Id.ToString(CultureInfo.InvariantCulture), Time(d.LastFailedAt), d.SourceQueue, Short(d.MessageType), Short(d.ExceptionType),
-                Clip(d.ExceptionMessage, 60), Number(d.FailureCount), Number(d.ReplayCount), d.Status));
+                d.ExceptionMessage, Number(d.FailureCount), Number(d.ReplayCount), d.Status);
         }
 
-        console.Write(table);
+        console.Write(table.Render(console.Profile.Width));
         console.WriteLine(page.Items.Count < page.Total
             ? $"{page.Items.Count} of {page.Total} shown (newest first); narrow with filters or raise --limit."
             : $"{page.Total} dead letter(s).");
@@ -42,15 +44,17 @@ internal static class DeadLetterConsole
             return;
         }
 
-        var table = Table("Group", "Count", "First seen (UTC)", "Last seen (UTC)", "Exception", "Message type", "Consumer", "Latest message");
+        var table = new FittedTable(
+            ("Group", false), ("Count", false), ("First seen (UTC)", false), ("Last seen (UTC)", false), ("Exception", true), ("Message type", true),
+            ("Consumer", true), ("Latest message", true));
         foreach (var g in groups)
         {
-            table.AddRow(Cells(
+            table.AddRow(
                 g.Fingerprint, g.Count.ToString(CultureInfo.InvariantCulture), Time(g.FirstSeen), Time(g.LastSeen), Short(g.ExceptionType),
-                Short(g.MessageType), Short(g.ConsumerType), Clip(g.LatestExceptionMessage, 60)));
+                Short(g.MessageType), Short(g.ConsumerType), g.LatestExceptionMessage);
         }
 
-        console.Write(table);
+        console.Write(table.Render(console.Profile.Width));
         console.WriteLine("Next: dlq show <id> for one of them, dlq list --group <group>, dlq replay --group <group> --dry-run.");
     }
 
@@ -82,13 +86,13 @@ internal static class DeadLetterConsole
         Row("Body", $"{detail.BodyLength} bytes");
         console.Write(grid);
 
-        var headers = Table("Header", "Value");
+        var headers = new FittedTable(("Header", true), ("Value", true));
         foreach (var (name, value) in detail.Properties.Select(p => ($"({p.Key})", p.Value)).Concat(detail.Headers.Select(h => (h.Key, h.Value))))
         {
-            headers.AddRow(Cells(name, Clip(value is JsonValue v && v.TryGetValue<string>(out var s) ? s : value?.ToJsonString(), 200)));
+            headers.AddRow(name, value is JsonValue v && v.TryGetValue<string>(out var s) ? s : value?.ToJsonString());
         }
 
-        console.Write(headers);
+        console.Write(headers.Render(console.Profile.Width));
         console.Write(new Panel(new Text(Body(detail))).Header("Body"));
         if (detail.ExceptionStack is { } stack)
         {
@@ -104,15 +108,17 @@ internal static class DeadLetterConsole
             return;
         }
 
-        var table = Table("Id", "At (UTC)", "Actor", "Via", "Action", "Selection", "Selected", "Done", "Failed", "Finished");
+        var table = new FittedTable(
+            ("Id", false), ("At (UTC)", false), ("Actor", true), ("Via", false), ("Action", false), ("Selection", true), ("Selected", false),
+            ("Done", false), ("Failed", false), ("Finished", true));
         foreach (var e in entries)
         {
-            table.AddRow(Cells(
-                e.Id.ToString(CultureInfo.InvariantCulture), Time(e.At), e.Actor, e.Origin, e.Action, Clip(e.Selection.ToJsonString(), 60),
-                Number(e.Selected), Number(e.Succeeded), Number(e.Failed), e.FinishedAt is { } f ? Time(f) : "not finished"));
+            table.AddRow(
+                e.Id.ToString(CultureInfo.InvariantCulture), Time(e.At), e.Actor, e.Origin, e.Action, e.Selection.ToJsonString(),
+                Number(e.Selected), Number(e.Succeeded), Number(e.Failed), e.FinishedAt is { } f ? Time(f) : "not finished");
         }
 
-        console.Write(table);
+        console.Write(table.Render(console.Profile.Width));
     }
 
     public static void Operation(IAnsiConsole console, DeadLetterOperationResult result)
@@ -120,13 +126,13 @@ internal static class DeadLetterConsole
         var shown = result.DryRun ? result.Items : result.Items.Where(i => i.Outcome is "failed" or "skipped").ToList();
         if (shown.Count > 0)
         {
-            var table = Table("Id", "Message id", "Queue", "Outcome", "Reason");
+            var table = new FittedTable(("Id", false), ("Message id", true), ("Queue", true), ("Outcome", false), ("Reason", true));
             foreach (var item in shown)
             {
-                table.AddRow(Cells(item.Id.ToString(CultureInfo.InvariantCulture), item.MessageId, item.Queue, item.Outcome, item.Reason));
+                table.AddRow(item.Id.ToString(CultureInfo.InvariantCulture), item.MessageId, item.Queue, item.Outcome, item.Reason);
             }
 
-            console.Write(table);
+            console.Write(table.Render(console.Profile.Width));
         }
 
         var verb = result.Action == "replay" ? "replayed" : "purged";
@@ -138,19 +144,6 @@ internal static class DeadLetterConsole
             console.WriteLine($"Only the first {DeadLetterService.MaxItems} rows are listed; the counts cover all.");
         }
     }
-
-    private static Table Table(params string[] columns)
-    {
-        var table = new Table().Border(TableBorder.Rounded);
-        foreach (var column in columns)
-        {
-            table.AddColumn(new TableColumn(new Text(column, new Style(decoration: Decoration.Bold))));
-        }
-
-        return table;
-    }
-
-    private static IRenderable[] Cells(params string?[] values) => [.. values.Select(v => (IRenderable)new Text(v ?? "-"))];
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
 

@@ -20,7 +20,7 @@ public sealed class OpsConsoleFixture : ServiceFixture
     private IPlaywright? _playwright;
 
     /// <summary>The ops key's name: what history and logs must show as the actor.</summary>
-    public string ActorName { get; } = "alice-" + TestIsolation.NewPrefix();
+    public string ActorName { get; } = "alice";
 
     public string ActorKey { get; } = "ops-key-" + Guid.NewGuid().ToString("N");
 
