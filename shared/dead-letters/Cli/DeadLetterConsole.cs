@@ -21,8 +21,8 @@ internal static class DeadLetterConsole
         }
 
         var table = new FittedTable(
-            ("Id", false), ("Last failed (UTC)", false), ("Queue", true), ("Type", true), ("Exception", true), ("Message", true), ("Fails", false),
-            ("Replays", false), ("Status", false));
+            new("Id"), new("Last failed (UTC)"), new("Queue", Shrinks: true, Optional: true), new("Type", Shrinks: true), new("Exception", Shrinks: true),
+            new("Message", Shrinks: true), new("Fails", Optional: true), new("Replays", Optional: true), new("Status", Optional: true));
         foreach (var d in page.Items)
         {
             table.AddRow(
@@ -45,8 +45,8 @@ internal static class DeadLetterConsole
         }
 
         var table = new FittedTable(
-            ("Group", false), ("Count", false), ("First seen (UTC)", false), ("Last seen (UTC)", false), ("Exception", true), ("Message type", true),
-            ("Consumer", true), ("Latest message", true));
+            new("Group"), new("Count"), new("First seen (UTC)", Optional: true), new("Last seen (UTC)"), new("Exception", Shrinks: true),
+            new("Message type", Shrinks: true), new("Consumer", Shrinks: true, Optional: true), new("Latest message", Shrinks: true, Optional: true));
         foreach (var g in groups)
         {
             table.AddRow(
@@ -86,7 +86,7 @@ internal static class DeadLetterConsole
         Row("Body", $"{detail.BodyLength} bytes");
         console.Write(grid);
 
-        var headers = new FittedTable(("Header", true), ("Value", true));
+        var headers = new FittedTable(new("Header", Shrinks: true), new("Value", Shrinks: true));
         foreach (var (name, value) in detail.Properties.Select(p => ($"({p.Key})", p.Value)).Concat(detail.Headers.Select(h => (h.Key, h.Value))))
         {
             headers.AddRow(name, value is JsonValue v && v.TryGetValue<string>(out var s) ? s : value?.ToJsonString());
@@ -109,8 +109,8 @@ internal static class DeadLetterConsole
         }
 
         var table = new FittedTable(
-            ("Id", false), ("At (UTC)", false), ("Actor", true), ("Via", false), ("Action", false), ("Selection", true), ("Selected", false),
-            ("Done", false), ("Failed", false), ("Finished", true));
+            new("Id"), new("At (UTC)"), new("Actor", Shrinks: true), new("Via", Optional: true), new("Action"), new("Selection", Shrinks: true),
+            new("Selected", Optional: true), new("Done"), new("Failed"), new("Finished", Shrinks: true, Optional: true));
         foreach (var e in entries)
         {
             table.AddRow(
@@ -126,7 +126,8 @@ internal static class DeadLetterConsole
         var shown = result.DryRun ? result.Items : result.Items.Where(i => i.Outcome is "failed" or "skipped").ToList();
         if (shown.Count > 0)
         {
-            var table = new FittedTable(("Id", false), ("Message id", true), ("Queue", true), ("Outcome", false), ("Reason", true));
+            var table = new FittedTable(
+                new("Id"), new("Message id", Shrinks: true), new("Queue", Shrinks: true, Optional: true), new("Outcome"), new("Reason", Shrinks: true));
             foreach (var item in shown)
             {
                 table.AddRow(item.Id.ToString(CultureInfo.InvariantCulture), item.MessageId, item.Queue, item.Outcome, item.Reason);

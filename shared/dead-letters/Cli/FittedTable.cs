@@ -19,31 +19,44 @@ internal sealed class FittedTable
     // A rounded border with one space of padding on each side: "│ a │ b │".
     private const int PerColumn = 3;
 
-    private readonly (string Header, bool Shrinks)[] _columns;
+    private readonly FittedColumn[] _columns;
     private readonly List<string[]> _rows = [];
 
-    public FittedTable(params (string Header, bool Shrinks)[] columns) => _columns = columns;
+    public FittedTable(params FittedColumn[] columns) => _columns = columns;
 
     public void AddRow(params string?[] values) =>
         _rows.Add([.. values.Select(v => (v ?? "-").ReplaceLineEndings(" "))]);
 
     public Table Render(int width)
     {
-        var natural = _columns.Select((c, i) => _rows.Select(r => r[i].GetCellWidth()).Append(c.Header.GetCellWidth()).Max()).ToArray();
-        var widths = Budget(width - 1 - (PerColumn * _columns.Length), natural, [.. _columns.Select(c => c.Shrinks)]);
-        var table = new Table().Border(TableBorder.Rounded);
-        for (var i = 0; i < _columns.Length; i++)
+        // Too narrow for every column at its smallest: optional columns go, from the right, before the rest is squeezed.
+        var shown = Enumerable.Range(0, _columns.Length).ToList();
+        while (Smallest(shown) > width && shown.LastOrDefault(i => _columns[i].Optional, -1) is var drop and >= 0)
         {
-            table.AddColumn(new TableColumn(new Text(Clip(_columns[i].Header, widths[i]), new Style(decoration: Decoration.Bold))).Width(widths[i]).NoWrap());
+            shown.Remove(drop);
+        }
+
+        var natural = shown.Select(i => _rows.Select(r => r[i].GetCellWidth()).Append(_columns[i].Header.GetCellWidth()).Max()).ToArray();
+        var widths = Budget(width - 1 - (PerColumn * shown.Count), natural, [.. shown.Select(i => _columns[i].Shrinks)]);
+        var table = new Table().Border(TableBorder.Rounded);
+        for (var k = 0; k < shown.Count; k++)
+        {
+            table.AddColumn(new TableColumn(new Text(Clip(_columns[shown[k]].Header, widths[k]), new Style(decoration: Decoration.Bold))).Width(widths[k]).NoWrap());
         }
 
         foreach (var row in _rows)
         {
-            table.AddRow([.. row.Select((value, i) => (IRenderable)new Text(Clip(value, widths[i])))]);
+            table.AddRow([.. shown.Select((i, k) => (IRenderable)new Text(Clip(row[i], widths[k])))]);
         }
 
         return table;
     }
+
+    // The narrowest the shown columns can be without squeezing fixed ones: fixed at their natural width, text at the minimum.
+    private int Smallest(List<int> shown) =>
+        1 + shown.Sum(i => PerColumn + (_columns[i].Shrinks
+            ? Math.Min(MinimumWidth, _rows.Select(r => r[i].GetCellWidth()).Append(_columns[i].Header.GetCellWidth()).Max())
+            : _rows.Select(r => r[i].GetCellWidth()).Append(_columns[i].Header.GetCellWidth()).Max()));
 
     /// <summary>
     /// Column widths within <paramref name="available"/> cells: fixed columns keep their natural width; shrinking columns get
