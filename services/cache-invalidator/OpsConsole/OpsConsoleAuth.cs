@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.Options;
 using Platform.DeadLetters;
@@ -34,6 +35,15 @@ internal static class OpsConsoleAuth
             cookie.LoginPath = $"{ConsolePage.Root}/login";
             cookie.LogoutPath = $"{ConsolePage.Root}/logout";
             cookie.AccessDeniedPath = $"{ConsolePage.Root}/login";
+            // Every request: a session whose key was removed, rotated or lost its scope (at a restart) ends at once.
+            cookie.Events.OnValidatePrincipal = async context =>
+            {
+                if (context.Principal is not { } principal || !context.HttpContext.RequestServices.GetRequiredService<ApiKeyLogin>().IsCurrent(principal))
+                {
+                    context.RejectPrincipal();
+                    await context.HttpContext.SignOutAsync(Scheme);
+                }
+            };
         });
         builder.Services.AddAuthorizationBuilder().AddPolicy(Policy, p =>
             p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().RequireClaim(ApiKeyAuthentication.ScopeClaim, OpsScopes.Admin));

@@ -69,7 +69,22 @@ public static class ApiKeyAuthentication
             return match;
         }
 
-        private static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
+        /// <summary>
+        /// Whether a configured key still has <paramref name="name"/>, the fingerprint <paramref name="keyId"/> and every scope
+        /// in <paramref name="scopes"/>: a session made from a key ends when the key is removed, rotated or loses a scope.
+        /// </summary>
+        public bool IsCurrent(string name, string keyId, IEnumerable<string> scopes)
+        {
+            var current = _keys.FirstOrDefault(k => k.Key.Name == name);
+            return current.Key is { } key
+                && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(KeyId(current.Hash)), Encoding.ASCII.GetBytes(keyId))
+                && scopes.All(key.Scopes.Contains);
+        }
+
+        /// <summary>A key's fingerprint for a session: 16 hex digits of its SHA-256, never the key.</summary>
+        public static string KeyId(byte[] hash) => Convert.ToHexStringLower(hash, 0, 8);
+
+        public static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
     }
 
     private sealed class Handler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, KeyStore keys, FailedKeyLimiter failures)

@@ -11,6 +11,9 @@ namespace Platform.Hosting.Security;
 /// </summary>
 public sealed class ApiKeyLogin
 {
+    /// <summary>Claim holding the signed-in key's fingerprint (16 hex digits of its SHA-256), so a session ends with its key.</summary>
+    public const string KeyIdClaim = "key-id";
+
     private readonly ApiKeyAuthentication.KeyStore _keys;
     private readonly FailedKeyLimiter _failures;
 
@@ -41,6 +44,20 @@ public sealed class ApiKeyLogin
             return null;
         }
 
-        return ApiKeyAuthentication.Principal(key, authenticationType);
+        var principal = ApiKeyAuthentication.Principal(key, authenticationType);
+        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(KeyIdClaim, ApiKeyAuthentication.KeyStore.KeyId(ApiKeyAuthentication.KeyStore.Hash(presented))));
+        return principal;
+    }
+
+    /// <summary>
+    /// Whether a session made by <see cref="SignIn"/> still stands for a configured key: same name, same key (by fingerprint),
+    /// every scope it had. False once the key was removed, rotated or lost a scope (configuration is read at start).
+    /// </summary>
+    public bool IsCurrent(ClaimsPrincipal principal)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return principal.Identity?.Name is { } name
+            && principal.FindFirst(KeyIdClaim)?.Value is { } keyId
+            && _keys.IsCurrent(name, keyId, principal.FindAll(ApiKeyAuthentication.ScopeClaim).Select(c => c.Value));
     }
 }
