@@ -117,7 +117,7 @@ internal static class DeadLetterActions
         return (selection, errors);
     }
 
-    private static DeadLetterActor Actor(HttpContext context) => new(context.User.Identity?.Name ?? "unknown", "http");
+    private static DeadLetterActor Actor(HttpContext context) => new(context.User.Identity?.Name ?? "unknown", "console");
 
     /// <summary>The selection again, for the confirming form.</summary>
     private static Html Hidden(SelectionForm form)

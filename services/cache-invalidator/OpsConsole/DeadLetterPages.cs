@@ -218,7 +218,7 @@ internal static class DeadLetterPages
 
         var entries = await service.HistoryAsync(rows, cancellationToken);
         return await page.RenderAsync(context, "History", Html.Of($"""
-            <p>Every replay and purge, newest first, with who did it (the ops key's name, or the CLI's --actor) and through what.</p>
+            <p>Every replay and purge, newest first, with who did it (the ops key's name, or the CLI's --actor) and through what (console, http for the JSON API, cli).</p>
             {HistoryTable(entries, "history")}
             """));
     }
@@ -235,7 +235,7 @@ internal static class DeadLetterPages
               <td>{e.Id}</td>
               <td>{Format.Time(e.At)}</td>
               <td class="actor">{e.Actor}</td>
-              <td>{e.Origin}</td>
+              <td class="origin">{e.Origin}</td>
               <td>{e.Action}</td>
               <td><code>{e.Selection.ToJsonString()}</code></td>
               <td class="num">{e.Selected}</td>

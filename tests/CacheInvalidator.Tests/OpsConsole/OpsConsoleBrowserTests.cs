@@ -55,12 +55,34 @@ public sealed class OpsConsoleBrowserTests(OpsConsoleFixture fixture) : IClassFi
         await page.GotoAsync("/ops/console/history");
         var entry = page.Locator("#history tbody tr").Filter(new LocatorFilterOptions { Has = page.Locator($"a[href='/ops/console/dead-letters/{id}']") });
         await Expect(entry.Locator(".actor")).ToHaveTextAsync(fixture.ActorName);
+        await Expect(entry.Locator(".origin")).ToHaveTextAsync("console");
         await Expect(entry).ToContainTextAsync("replay");
         await fixture.ScreenshotAsync(page, "06-history");
 
         // The replayed request was consumed for real: the invalidator evicted the key it names.
         var inspector = new CacheInspector(node);
         await Eventually.TrueAsync(async () => (await inspector.InspectAsync(productKey))!.InL2 is false, Deadline, "replayed request applied");
+    }
+
+    [Fact]
+    public async Task PurgingSelectedDeadLettersShowsWhatWouldGoAndPurgesOnlyOnConfirmation()
+    {
+        var first = await fixture.StoreDeadLetterAsync("catalog:product:11", "purge test");
+        var second = await fixture.StoreDeadLetterAsync("catalog:product:12", "purge test");
+        var kept = await fixture.StoreDeadLetterAsync("catalog:product:13", "purge test");
+        await using var context = await fixture.NewContextAsync();
+        var page = await fixture.SignInAsync(context);
+        await page.GotoAsync("/ops/console/dead-letters");
+
+        await page.CheckAsync($"#dead-letters tr[data-id='{first}'] input[name=ids]");
+        await page.CheckAsync($"#dead-letters tr[data-id='{second}'] input[name=ids]");
+        await page.ClickAsync("#purge-selected");
+        await Expect(page.Locator("#dry-run")).ToContainTextAsync("Would purge 2 dead letters");
+        Assert.Equal(("stored", "stored"), (await StatusAsync(first), await StatusAsync(second)));
+
+        await page.ClickAsync("#confirm-purge");
+        await Expect(page.Locator("#purge-result")).ToContainTextAsync("Purged 2, skipped 0");
+        Assert.Equal(("purged", "purged", "stored"), (await StatusAsync(first), await StatusAsync(second), await StatusAsync(kept)));
     }
 
     [Fact]
