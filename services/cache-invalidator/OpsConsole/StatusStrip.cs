@@ -26,11 +26,15 @@ internal sealed partial class StatusStrip(
                 overview.Waiting == 0 ? "ok" : "warn", "status-dead-letters"));
         foreach (var schema in options.Value.OutboxSchemas)
         {
-            var depth = await TryAsync($"outbox {schema}", () => OutboxProbe.ReadAsync(dataSource, schema, cancellationToken));
-            parts.Add(depth is null
-                ? Item($"outbox {schema}", "unavailable", "bad", $"status-outbox-{schema}")
-                : Item($"outbox {schema}", depth.OldestAge is { } age ? $"{depth.Depth} (oldest {Format.Age(age)})" : "0",
-                    depth.Depth == 0 ? "ok" : "warn", $"status-outbox-{schema}"));
+            // Wrapped, so "no outbox table in this database" (null inside) differs from "could not read" (null outside).
+            var read = await TryAsync($"outbox {schema}", async () => new Box<OutboxDepth?>(await OutboxProbe.ReadAsync(dataSource, schema, cancellationToken)));
+            parts.Add(read switch
+            {
+                null => Item($"outbox {schema}", "unavailable", "bad", $"status-outbox-{schema}"),
+                { Value: null } => Item($"outbox {schema}", "no outbox", "warn", $"status-outbox-{schema}"),
+                { Value: { } depth } => Item($"outbox {schema}", depth.OldestAge is { } age ? $"{depth.Depth} (oldest {Format.Age(age)})" : "0",
+                    depth.Depth == 0 ? "ok" : "warn", $"status-outbox-{schema}"),
+            });
         }
 
         var backplane = await TryAsync("backplane", cache.BackplaneAsync);
@@ -43,6 +47,8 @@ internal sealed partial class StatusStrip(
             : Item("replays today", $"{overview.ReplaysSucceeded} ok, {overview.ReplaysFailed} failed", overview.ReplaysFailed == 0 ? "ok" : "bad", "status-replays"));
         return Html.Of($"<ul class=\"status\" aria-label=\"Status\">{Html.Join(parts)}</ul>");
     }
+
+    private sealed record Box<T>(T Value);
 
     private static Html Item(string label, string value, string state, string id) =>
         Html.Of($"<li id=\"{id}\" class=\"{state}\"><span class=\"label\">{label}</span> <strong>{value}</strong></li>");
