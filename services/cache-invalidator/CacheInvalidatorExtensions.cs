@@ -1,4 +1,5 @@
 using CacheInvalidator.Invalidation;
+using CacheInvalidator.OpsConsole;
 using Platform.Caching;
 using Platform.DeadLetters;
 using Platform.Hosting;
@@ -9,7 +10,7 @@ using Platform.Messaging.Bus;
 
 namespace CacheInvalidator;
 
-/// <summary>The cache-invalidator service's wiring: its servers, consumers and endpoints, and the dead-letter store it hosts (Platform.DeadLetters).</summary>
+/// <summary>The cache-invalidator service's wiring: its servers, consumers and endpoints, the dead-letter store it hosts (Platform.DeadLetters) and the ops console.</summary>
 public static class CacheInvalidatorExtensions
 {
     public static WebApplicationBuilder AddCacheInvalidator(this WebApplicationBuilder builder)
@@ -29,6 +30,7 @@ public static class CacheInvalidatorExtensions
         builder.AddPlatformBus(bus => bus.AddConsumer<InvalidationConsumer>(typeof(InvalidationConsumerDefinition)));
         builder.AddDeadLetters();
         builder.AddApiKeyAuthentication(OpsScopes.Admin);
+        builder.AddOpsConsole();
         builder.AddPlatformRateLimiting();
         return builder;
     }
@@ -38,7 +40,9 @@ public static class CacheInvalidatorExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseAntiforgery();
         app.MapDeadLetterOps();
+        app.MapOpsConsole();
         return app;
     }
 }

@@ -31,6 +31,7 @@ public static class CachingServiceCollectionExtensions
                 sp.GetService<TimeProvider>());
         });
         builder.Services.AddSingleton<ITwoLevelCache>(sp => sp.GetRequiredService<TwoLevelCache>());
+        builder.Services.AddSingleton<CacheInspector>();
         builder.Services.AddHostedService<CacheStarter>();
         builder.Services.AddHealthChecks().AddCheck<CacheHealthCheck>("cache");
         return builder;

@@ -384,6 +384,9 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
     /// <summary>Whether the Redis client has a live connection (tests: it fails commands at once when it has none).</summary>
     internal bool IsRedisConnected => _l2?.IsConnected ?? false;
 
+    /// <summary>The Redis layer, for <see cref="CacheInspector"/>; null without Redis.</summary>
+    internal RedisLayer? L2 => _l2;
+
     internal string DescribeHearing() => _backplane is null ? "no backplane" : $"now {CacheClock.LiveMs}, last heard {_backplane.LastHeardMs}, floor {_backplane.TrustFloorMs}, hearing {_backplane.IsHearing}";
 
     internal long LastAppliedSeq => _backplane?.LastApplied ?? Interlocked.Read(ref _localSeq);

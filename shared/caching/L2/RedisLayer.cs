@@ -148,6 +148,17 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
         return (epoch, (long)result[1], entries);
     }
 
+    /// <summary>What L2 holds for <paramref name="key"/> (<see cref="RedisScripts.Inspect"/>); read-only.</summary>
+    public async Task<RedisResult[]> InspectAsync(string key) =>
+        (RedisResult[])(await Bounded(Db.ScriptEvaluateAsync(RedisScripts.Inspect, [DataKey(key)], [_prefix, key])))!;
+
+    /// <summary>The current invalidation sequence and epoch ('' before the first cache call made one); read-only.</summary>
+    public async Task<(long Seq, string Epoch)> SequenceAsync()
+    {
+        var result = (RedisResult[])(await Bounded(Db.ScriptEvaluateAsync(RedisScripts.Sequence, [], [_prefix])))!;
+        return ((long)result[0], (string)result[1]!);
+    }
+
     // The cluster single-flight lock is the client's own (SET NX PX; release and extend only by the token's holder).
     public Task<bool> TryLockAsync(string key, string token, TimeSpan duration) => Bounded(Db.LockTakeAsync(LockKey(key), token, duration));
 

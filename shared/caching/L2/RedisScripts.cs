@@ -51,8 +51,9 @@ internal static class RedisScripts
     /// KEYS[1] entry; ARGV 1 prefix, 2 epoch candidate, 3 key, 4 start sequence, 5 expected epoch, 6 ttl ms,
     /// 7 payload, 8 fresh-until unix ms, 9 fail-safe-until unix ms, 10 etag, 11 tags, 12 conditional (1/0).
     /// Conditional: stores only if neither the key nor a tag was invalidated after the start sequence and Redis
-    /// kept its data since (epoch) and its sequence did not go back below the start — the no-stale-write-back rule. Returns {1, seq} stored, {0, 0} refused
-    /// (invalidated), {-1, 0} refused (epoch changed).
+    /// kept its data since (epoch) and its sequence did not go back below the start — the no-stale-write-back rule.
+    /// Returns {1, seq} stored, {0, 0} refused (invalidated), {-1, 0} refused (epoch changed). Field <c>w</c> is Redis's
+    /// own time of the write (unix ms), read only by <see cref="Inspect"/> (an entry's age for ops).
     /// </summary>
     public const string Write = Epoch + "\n" + TagsValid + "\n" + """
         local s = tonumber(ARGV[4])
@@ -66,8 +67,10 @@ internal static class RedisScripts
         else
           s = tonumber(redis.call('GET', P .. 'seq') or '0')
         end
+        local now = redis.call('TIME')
         redis.call('DEL', KEYS[1])
-        redis.call('HSET', KEYS[1], 'p', ARGV[7], 's', s, 't', ARGV[11], 'f', ARGV[8], 'u', ARGV[9], 'e', ARGV[10])
+        redis.call('HSET', KEYS[1], 'p', ARGV[7], 's', s, 't', ARGV[11], 'f', ARGV[8], 'u', ARGV[9], 'e', ARGV[10],
+          'w', now[1] * 1000 + math.floor(now[2] / 1000))
         redis.call('PEXPIRE', KEYS[1], ARGV[6])
         return {1, s}
         """;
@@ -121,6 +124,36 @@ internal static class RedisScripts
         local seq = redis.call('GET', P .. 'seq') or '0'
         redis.call('PUBLISH', P .. 'hb:' .. ARGV[3], seq .. '|' .. epoch .. '|' .. ARGV[4])
         return 1
+        """;
+
+    /// <summary>
+    /// KEYS[1] entry; ARGV 1 prefix. Read-only (no epoch is created): what ops ask about one key.
+    /// Returns {found, seq, epoch or '', now ms (Redis TIME), key-guard seq, pttl, startSeq, freshUntil, failSafeUntil,
+    /// expiredSeq, etag, tags, written ms, payload bytes, tag versions…}: the entry's fields as stored, whether or not a
+    /// tag invalidated it since (the caller compares each tag's version with the start sequence).
+    /// </summary>
+    public const string Inspect = """
+        local P = ARGV[1]
+        local t = redis.call('TIME')
+        local now = t[1] * 1000 + math.floor(t[2] / 1000)
+        local seq = redis.call('GET', P .. 'seq') or '0'
+        local epoch = redis.call('GET', P .. 'epoch') or ''
+        local guard = redis.call('GET', P .. 'k:' .. ARGV[2]) or '0'
+        local h = redis.call('HMGET', KEYS[1], 's', 'f', 'u', 'x', 'e', 't', 'w')
+        if not h[1] then return {0, seq, epoch, now, guard} end
+        local result = {1, seq, epoch, now, guard, redis.call('PTTL', KEYS[1]), h[1], h[2] or '0', h[3] or '0', h[4] or '0',
+          h[5] or '', h[6] or '', h[7] or '0', redis.call('HSTRLEN', KEYS[1], 'p')}
+        if h[6] and h[6] ~= '' then
+          for tag in string.gmatch(h[6], '[^\n]+') do
+            table.insert(result, redis.call('GET', P .. 't:' .. tag) or '0')
+          end
+        end
+        return result
+        """;
+
+    /// <summary>ARGV 1 prefix. Read-only: {current seq, epoch or ''}.</summary>
+    public const string Sequence = """
+        return {redis.call('GET', ARGV[1] .. 'seq') or '0', redis.call('GET', ARGV[1] .. 'epoch') or ''}
         """;
 
     /// <summary>ARGV 1 prefix, 2 epoch candidate. Returns {epoch, current seq}.</summary>

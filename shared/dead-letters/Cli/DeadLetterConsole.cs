@@ -20,15 +20,17 @@ internal static class DeadLetterConsole
             return;
         }
 
-        var table = Table("Id", "Last failed (UTC)", "Queue", "Type", "Exception", "Message", "Fails", "Replays", "Status");
+        var table = new FittedTable(
+            new("Id"), new("Last failed (UTC)"), new("Queue", Shrinks: true, Optional: true), new("Type", Shrinks: true), new("Exception", Shrinks: true),
+            new("Message", Shrinks: true), new("Fails", Optional: true), new("Replays", Optional: true), new("Status", Optional: true));
         foreach (var d in page.Items)
         {
-            table.AddRow(Cells(
+            table.AddRow(
                 d.Id.ToString(CultureInfo.InvariantCulture), Time(d.LastFailedAt), d.SourceQueue, Short(d.MessageType), Short(d.ExceptionType),
-                Clip(d.ExceptionMessage, 60), Number(d.FailureCount), Number(d.ReplayCount), d.Status));
+                d.ExceptionMessage, Number(d.FailureCount), Number(d.ReplayCount), d.Status);
         }
 
-        console.Write(table);
+        console.Write(table.Render(console.Profile.Width));
         console.WriteLine(page.Items.Count < page.Total
             ? $"{page.Items.Count} of {page.Total} shown (newest first); narrow with filters or raise --limit."
             : $"{page.Total} dead letter(s).");
@@ -42,15 +44,17 @@ internal static class DeadLetterConsole
             return;
         }
 
-        var table = Table("Group", "Count", "First seen (UTC)", "Last seen (UTC)", "Exception", "Message type", "Consumer", "Latest message");
+        var table = new FittedTable(
+            new("Group"), new("Count"), new("First seen (UTC)", Optional: true), new("Last seen (UTC)"), new("Exception", Shrinks: true),
+            new("Message type", Shrinks: true), new("Consumer", Shrinks: true, Optional: true), new("Latest message", Shrinks: true, Optional: true));
         foreach (var g in groups)
         {
-            table.AddRow(Cells(
+            table.AddRow(
                 g.Fingerprint, g.Count.ToString(CultureInfo.InvariantCulture), Time(g.FirstSeen), Time(g.LastSeen), Short(g.ExceptionType),
-                Short(g.MessageType), Short(g.ConsumerType), Clip(g.LatestExceptionMessage, 60)));
+                Short(g.MessageType), Short(g.ConsumerType), g.LatestExceptionMessage);
         }
 
-        console.Write(table);
+        console.Write(table.Render(console.Profile.Width));
         console.WriteLine("Next: dlq show <id> for one of them, dlq list --group <group>, dlq replay --group <group> --dry-run.");
     }
 
@@ -82,13 +86,13 @@ internal static class DeadLetterConsole
         Row("Body", $"{detail.BodyLength} bytes");
         console.Write(grid);
 
-        var headers = Table("Header", "Value");
+        var headers = new FittedTable(new("Header", Shrinks: true), new("Value", Shrinks: true));
         foreach (var (name, value) in detail.Properties.Select(p => ($"({p.Key})", p.Value)).Concat(detail.Headers.Select(h => (h.Key, h.Value))))
         {
-            headers.AddRow(Cells(name, Clip(value is JsonValue v && v.TryGetValue<string>(out var s) ? s : value?.ToJsonString(), 200)));
+            headers.AddRow(name, value is JsonValue v && v.TryGetValue<string>(out var s) ? s : value?.ToJsonString());
         }
 
-        console.Write(headers);
+        console.Write(headers.Render(console.Profile.Width));
         console.Write(new Panel(new Text(Body(detail))).Header("Body"));
         if (detail.ExceptionStack is { } stack)
         {
@@ -104,15 +108,17 @@ internal static class DeadLetterConsole
             return;
         }
 
-        var table = Table("Id", "At (UTC)", "Actor", "Via", "Action", "Selection", "Selected", "Done", "Failed", "Finished");
+        var table = new FittedTable(
+            new("Id"), new("At (UTC)"), new("Actor", Shrinks: true), new("Via", Optional: true), new("Action"), new("Selection", Shrinks: true),
+            new("Selected", Optional: true), new("Done"), new("Failed"), new("Finished", Shrinks: true, Optional: true));
         foreach (var e in entries)
         {
-            table.AddRow(Cells(
-                e.Id.ToString(CultureInfo.InvariantCulture), Time(e.At), e.Actor, e.Origin, e.Action, Clip(e.Selection.ToJsonString(), 60),
-                Number(e.Selected), Number(e.Succeeded), Number(e.Failed), e.FinishedAt is { } f ? Time(f) : "not finished"));
+            table.AddRow(
+                e.Id.ToString(CultureInfo.InvariantCulture), Time(e.At), e.Actor, e.Origin, e.Action, e.Selection.ToJsonString(),
+                Number(e.Selected), Number(e.Succeeded), Number(e.Failed), e.FinishedAt is { } f ? Time(f) : "not finished");
         }
 
-        console.Write(table);
+        console.Write(table.Render(console.Profile.Width));
     }
 
     public static void Operation(IAnsiConsole console, DeadLetterOperationResult result)
@@ -120,13 +126,14 @@ internal static class DeadLetterConsole
         var shown = result.DryRun ? result.Items : result.Items.Where(i => i.Outcome is "failed" or "skipped" or "refused").ToList();
         if (shown.Count > 0)
         {
-            var table = Table("Id", "Message id", "Queue", "Outcome", "Reason");
+            var table = new FittedTable(
+                new("Id"), new("Message id", Shrinks: true), new("Queue", Shrinks: true, Optional: true), new("Outcome"), new("Reason", Shrinks: true));
             foreach (var item in shown)
             {
-                table.AddRow(Cells(item.Id.ToString(CultureInfo.InvariantCulture), item.MessageId, item.Queue, item.Outcome, item.Reason));
+                table.AddRow(item.Id.ToString(CultureInfo.InvariantCulture), item.MessageId, item.Queue, item.Outcome, item.Reason);
             }
 
-            console.Write(table);
+            console.Write(table.Render(console.Profile.Width));
         }
 
         var verb = result.Action == "replay" ? "replayed" : "purged";
@@ -140,19 +147,6 @@ internal static class DeadLetterConsole
             console.WriteLine($"Only the first {DeadLetterService.MaxItems} rows are listed; the counts cover all.");
         }
     }
-
-    private static Table Table(params string[] columns)
-    {
-        var table = new Table().Border(TableBorder.Rounded);
-        foreach (var column in columns)
-        {
-            table.AddColumn(new TableColumn(new Text(column, new Style(decoration: Decoration.Bold))));
-        }
-
-        return table;
-    }
-
-    private static IRenderable[] Cells(params string?[] values) => [.. values.Select(v => (IRenderable)new Text(v ?? "-"))];
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
 

@@ -42,8 +42,8 @@ internal sealed class DeadLetterOutput(TextWriter writer, bool json)
         return result;
     }
 
-    // Colours and bars for a terminal; plain, wide text for a pipe or a file, where escape codes are noise and
-    // 80-column wrapping breaks every long queue or type name.
+    // Colours and bars for a terminal; plain text for a pipe or a file, where escape codes are noise. The width is set
+    // either way (TerminalWidth): tables shrink to it and cut long values with '…'.
     private static IAnsiConsole CreateConsole(TextWriter writer)
     {
         var terminal = ReferenceEquals(writer, System.Console.Out) && !System.Console.IsOutputRedirected;
@@ -54,11 +54,7 @@ internal sealed class DeadLetterOutput(TextWriter writer, bool json)
             ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
         });
-        if (!terminal)
-        {
-            console.Profile.Width = 240;
-        }
-
+        console.Profile.Width = TerminalWidth.Resolve(Environment.GetEnvironmentVariable("COLUMNS"), terminal, () => System.Console.WindowWidth);
         return console;
     }
 

@@ -34,6 +34,10 @@ internal sealed partial class DeadLetterService(
 
     public Task<IReadOnlyList<DeadLetterHistoryEntry>> HistoryAsync(int limit, CancellationToken cancellationToken) => store.HistoryAsync(limit, cancellationToken);
 
+    /// <summary>Dead letters waiting (and the oldest), and replays succeeded and failed since midnight UTC.</summary>
+    public Task<DeadLetterOverview> OverviewAsync(CancellationToken cancellationToken) =>
+        store.OverviewAsync(new DateTimeOffset(time.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero), cancellationToken);
+
     /// <summary>
     /// Publishes the selected stored dead letters to their original queues in batches; a row is marked replayed only
     /// in the transaction that follows its confirm. <paramref name="progress"/> gets (done, total) after each batch.

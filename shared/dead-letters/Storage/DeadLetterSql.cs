@@ -121,6 +121,18 @@ internal static class DeadLetterSql
         LIMIT @limit
         """;
 
+    /// <summary>
+    /// The ops console's status strip: stored rows and the oldest first failure among them (over the status index), and what
+    /// replays did since <c>@since</c> (over the history's time index).
+    /// </summary>
+    public const string Status = """
+        SELECT (SELECT count(*) FROM invalidator.dead_letters WHERE status = 'stored'),
+               (SELECT min(first_failed_at) FROM invalidator.dead_letters WHERE status = 'stored'),
+               coalesce(sum(succeeded), 0)::bigint, coalesce(sum(failed), 0)::bigint
+        FROM invalidator.dead_letter_history
+        WHERE action = 'replay' AND at >= @since
+        """;
+
     /// <summary>The stored-count gauge, per error queue.</summary>
     public const string StoredCounts = "SELECT source_queue, count(*) FROM invalidator.dead_letters WHERE status = 'stored' GROUP BY source_queue";
 

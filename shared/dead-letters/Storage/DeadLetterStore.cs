@@ -142,6 +142,20 @@ internal sealed partial class DeadLetterStore(NpgsqlDataSource dataSource)
         return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
+    public async Task<DeadLetterOverview> OverviewAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(DeadLetterSql.Status);
+        command.Parameters.AddWithValue("since", since);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new DeadLetterOverview(
+            reader.GetInt64(0),
+            reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1),
+            since,
+            reader.GetInt64(2),
+            reader.GetInt64(3));
+    }
+
     public async Task<IReadOnlyDictionary<string, long>> StoredCountsAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(DeadLetterSql.StoredCounts);

@@ -30,6 +30,7 @@ public static class ApiKeyAuthentication
         builder.Services.AddValidatedOptions<ApiKeyOptions>(ApiKeyOptions.Section);
         builder.Services.AddSingleton<KeyStore>();
         builder.Services.AddSingleton<FailedKeyLimiter>();
+        builder.Services.AddSingleton(sp => new ApiKeyLogin(sp.GetRequiredService<KeyStore>(), sp.GetRequiredService<FailedKeyLimiter>()));
         builder.Services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, Handler>(Scheme, null);
         var authorization = builder.Services.AddAuthorizationBuilder();
         foreach (var scope in scopes)
@@ -38,6 +39,14 @@ public static class ApiKeyAuthentication
         }
 
         return builder;
+    }
+
+    /// <summary>A key's identity: its name, and a <see cref="ScopeClaim"/> per scope.</summary>
+    internal static ClaimsPrincipal Principal(ApiKey key, string authenticationType)
+    {
+        var claims = new List<Claim> { new(ClaimTypes.Name, key.Name) };
+        claims.AddRange(key.Scopes.Select(s => new Claim(ScopeClaim, s)));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType));
     }
 
     internal sealed class KeyStore(IOptions<ApiKeyOptions> options)
@@ -60,7 +69,22 @@ public static class ApiKeyAuthentication
             return match;
         }
 
-        private static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
+        /// <summary>
+        /// Whether a configured key still has <paramref name="name"/>, the fingerprint <paramref name="keyId"/> and every scope
+        /// in <paramref name="scopes"/>: a session made from a key ends when the key is removed, rotated or loses a scope.
+        /// </summary>
+        public bool IsCurrent(string name, string keyId, IEnumerable<string> scopes)
+        {
+            var current = _keys.FirstOrDefault(k => k.Key.Name == name);
+            return current.Key is { } key
+                && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(KeyId(current.Hash)), Encoding.ASCII.GetBytes(keyId))
+                && scopes.All(key.Scopes.Contains);
+        }
+
+        /// <summary>A key's fingerprint for a session: 16 hex digits of its SHA-256, never the key.</summary>
+        public static string KeyId(byte[] hash) => Convert.ToHexStringLower(hash, 0, 8);
+
+        public static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
     }
 
     private sealed class Handler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, KeyStore keys, FailedKeyLimiter failures)
@@ -89,9 +113,7 @@ public static class ApiKeyAuthentication
                 return Task.FromResult(AuthenticateResult.Fail("Unknown API key"));
             }
 
-            var claims = new List<Claim> { new(ClaimTypes.Name, key.Name) };
-            claims.AddRange(key.Scopes.Select(s => new Claim(ScopeClaim, s)));
-            var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, ApiKeyAuthentication.Scheme));
+            var principal = Principal(key, ApiKeyAuthentication.Scheme);
             return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, ApiKeyAuthentication.Scheme)));
         }
 
