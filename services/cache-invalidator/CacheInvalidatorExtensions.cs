@@ -1,4 +1,5 @@
 using CacheInvalidator.Invalidation;
+using CacheInvalidator.Requests;
 using Platform.Caching;
 using Platform.DeadLetters;
 using Platform.Hosting.Configuration;
@@ -18,6 +19,10 @@ public static class CacheInvalidatorExtensions
         builder.AddPlatformCache();
         builder.Services.AddValidatedOptions<InvalidatorOptions>(InvalidatorOptions.Section);
         builder.Services.AddSingleton<InvalidationMetrics>();
+        builder.Services.AddValidatedOptions<InvalidationAuditOptions>(InvalidationAuditOptions.Section);
+        builder.Services.AddSingleton<InvalidationRequestLog>();
+        builder.Services.AddSingleton<DirectInvalidation>();
+        builder.Services.AddHostedService<InvalidationRequestRetention>();
         if (!builder.Services.Any(d => d.ServiceType == typeof(TimeProvider)))
         {
             builder.Services.AddSingleton(TimeProvider.System);
@@ -25,7 +30,7 @@ public static class CacheInvalidatorExtensions
 
         builder.AddPlatformBus(bus => bus.AddConsumer<InvalidationConsumer>(typeof(InvalidationConsumerDefinition)));
         builder.AddDeadLetters();
-        builder.AddApiKeyAuthentication(OpsScopes.Admin);
+        builder.AddApiKeyAuthentication(OpsScopes.Admin, CacheScopes.Invalidate);
         builder.AddPlatformRateLimiting();
         return builder;
     }
@@ -36,6 +41,7 @@ public static class CacheInvalidatorExtensions
         app.UseAuthorization();
         app.UseRateLimiter();
         app.MapDeadLetterOps();
+        app.MapInvalidationRequests();
         return app;
     }
 }

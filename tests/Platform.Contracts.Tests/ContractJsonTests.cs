@@ -20,7 +20,7 @@ public sealed class ContractJsonTests
         new ProductViewed(42, 7, At),
         new CategoryChanged(7, "garden-tools", 2, At),
         new AnalyticsRollupCompleted([7, 8], [new DateOnly(2024, 4, 30), new DateOnly(2024, 5, 1)], 123_456, At),
-        new CacheInvalidationRequested([CacheNames.Product(42)], [CacheNames.CategoryTag(7)], "price import", "pricing-service"),
+        new CacheInvalidationRequested([CacheNames.Product(42)], [CacheNames.CategoryTag(7)], "price import", "pricing-service", "alice"),
     ];
 
     [Fact]
