@@ -92,6 +92,10 @@ internal sealed class DeadLetterHarness : IAsyncDisposable
         services?.Invoke(builder.Services);
         var app = builder.Build();
         app.UsePlatformDefaults();
+        // As the invalidator does (MapCacheInvalidator): since UsePlatformDefaults routes (cf56925), the middleware
+        // WebApplication would add by itself comes too late for the ops endpoints' authorization metadata.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapDeadLetterOps();
         beforeStart?.Invoke(app.Services);
         await app.StartAsync();
