@@ -16,6 +16,8 @@ public static class AnalyticsAggregatorExtensions
     public static WebApplicationBuilder AddAnalyticsAggregator(this WebApplicationBuilder builder)
     {
         builder.AddPlatformPostgres();
+        // Pools opened before ready (no HTTP read path of its own to warm).
+        builder.AddWarmUp();
         // MassTransit carries the outbox relay's publishes; the ingest queue is consumed by IngestService directly.
         builder.AddPlatformBus();
         builder.AddAnalyticsIngest();

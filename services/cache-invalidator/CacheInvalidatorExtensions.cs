@@ -2,6 +2,7 @@ using CacheInvalidator.Invalidation;
 using CacheInvalidator.Requests;
 using Platform.Caching;
 using Platform.DeadLetters;
+using Platform.Hosting;
 using Platform.Hosting.Configuration;
 using Platform.Hosting.Connections;
 using Platform.Hosting.Security;
@@ -17,6 +18,8 @@ public static class CacheInvalidatorExtensions
         builder.AddPlatformPostgres();
         builder.AddPlatformRedis();
         builder.AddPlatformCache();
+        // Pools opened before ready (no HTTP read path of its own to warm).
+        builder.AddWarmUp();
         builder.Services.AddValidatedOptions<InvalidatorOptions>(InvalidatorOptions.Section);
         builder.Services.AddSingleton<InvalidationMetrics>();
         builder.Services.AddValidatedOptions<InvalidationAuditOptions>(InvalidationAuditOptions.Section);

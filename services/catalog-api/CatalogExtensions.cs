@@ -11,6 +11,7 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
 using Platform.Caching;
 using Platform.Contracts.Caching;
+using Platform.Hosting;
 using Platform.Hosting.Configuration;
 using Platform.Hosting.Connections;
 using Platform.Hosting.Security;
@@ -32,6 +33,30 @@ public static class CatalogExtensions
         builder.AddApiKeyAuthentication(CatalogScopes.Write);
         builder.AddPlatformRateLimiting();
         builder.AddViewLimits();
+        // Before ready: the hot read paths (every content coding, HEAD) and EF Core's model and query pipeline of the writes.
+        builder.AddWarmUp(plan =>
+        {
+            plan.Paths.AddRange([
+                "/api/categories", "/api/products", "/api/products?sort=name&limit=50", "/api/products?sort=price_desc",
+                "/api/products?category=1&sort=price_asc", "/api/products/1", "/api/products/popular?category=1",
+                "/api/analytics/categories/1/daily",
+            ]);
+            plan.Steps.Add(static async (services, cancellationToken) =>
+            {
+                await using var scope = services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
+                await db.Categories.Where(c => c.Id == 0).FirstOrDefaultAsync(cancellationToken);
+                // EF Core's update pipeline costs a first write ~1-3 s of JIT: run one, rolled back (nothing is kept, no event).
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                if (await db.Products.OrderBy(p => p.Id).FirstOrDefaultAsync(cancellationToken) is { } product)
+                {
+                    product.Description += " ";
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+
+                await transaction.RollbackAsync(cancellationToken);
+            });
+        });
 
         builder.Services.AddValidatedOptions<CatalogOptions>(CatalogOptions.Section);
         builder.Services.TryAddTimeProvider();
@@ -53,12 +78,7 @@ public static class CatalogExtensions
         });
         builder.Services.Configure<BrotliCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
         builder.Services.Configure<GzipCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
-        // No servers list: it would echo the request's Host header, which a client chooses.
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Servers = [];
-            return Task.CompletedTask;
-        }));
+        builder.Services.AddOpenApi(CatalogOpenApi.Add);
         return builder;
     }
 

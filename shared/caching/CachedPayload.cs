@@ -43,6 +43,12 @@ public sealed class CachedPayload(byte[] utf8Json, string etag)
     /// <summary>The ETag of the gzip bytes: <see cref="ETag"/> with <c>-gzip</c> inside the quotes.</summary>
     public string GzipETag => _gzipETag ??= Suffixed(ETag, GzipSuffix);
 
+    /// <summary>
+    /// A header value its reader derives from the bytes (a list's <c>Link</c>), kept with the instance so a hit does not
+    /// derive it again; "" when there is none. Not stored in L2: an L2 hit derives it again on its first use.
+    /// </summary>
+    public string? Link { get; set; }
+
     /// <summary>What <see cref="BrotliETag"/> adds to <see cref="ETag"/>.</summary>
     public const string BrotliSuffix = "-br";
 

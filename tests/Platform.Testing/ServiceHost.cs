@@ -16,6 +16,9 @@ public sealed class ServiceHost<TProgram>(IReadOnlyDictionary<string, string?> s
         builder.UseEnvironment("Testing");
         // Test output shows warnings and errors only; Information from many hosts drowns the failures.
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        // In-process nodes start by the dozen and some tests count a request's SQL statements: no warm-up unless a
+        // test asks for it (WarmUpTests do; ServiceProcess nodes warm up as ./platform's do).
+        builder.UseSetting("Service:WarmUp:Enabled", "false");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BenchmarkDotNet.Running;
 using Platform.Benchmarks.Analytics;
 using Platform.Benchmarks.Cache;
+using Platform.Benchmarks.ColdStart;
 using Platform.Benchmarks.EndToEnd;
 using Platform.Benchmarks.Latency;
 using Platform.Benchmarks.ReadPath;
@@ -11,7 +12,7 @@ using Platform.Benchmarks.Reporting;
 // Plain runners measure servers, not a method: `relay` (outbox relay throughput), `relay-publish-paths`,
 // `commit-latency` (write on one node, relay on the other), `read-path` (wrk: cached list vs /health/live and
 // vs uncached), `cache-latency` (L2 hits, cross-node invalidation), `invalidation` (end to end across catalog
-// nodes, invalidator throughput), `analytics`, `fusion-peer` (our cache side by side with FusionCache 2.9). `suite` is ./platform bench: every runner in turn, then one report. Anything else goes to
+// nodes, invalidator throughput), `analytics`, `cold-start` (a catalog node's first requests after ready: ReadyToRun + warm-up vs IL), `fusion-peer` (our cache side by side with FusionCache 2.9). `suite` is ./platform bench: every runner in turn, then one report. Anything else goes to
 // BenchmarkSwitcher (microbenchmarks). Every runner prints Markdown; `--results FILE` also writes its figures as
 // JSON (what ./platform bench collects). A bad option: one line naming it, exit 2.
 var runners = new Dictionary<string, Func<BenchOptions, BenchResults, Task<int>>>(StringComparer.Ordinal)
@@ -24,6 +25,7 @@ var runners = new Dictionary<string, Func<BenchOptions, BenchResults, Task<int>>
     ["invalidation"] = InvalidationBenchmark.RunAsync,
     ["analytics"] = AnalyticsBenchmark.RunAsync,
     ["fusion-peer"] = FusionPeerBenchmark.RunAsync,
+    ["cold-start"] = ColdStartBenchmark.RunAsync,
 };
 
 try

@@ -14,7 +14,11 @@ namespace Catalog.Api.Categories;
 /// Body of <c>POST /api/categories</c> (<c>description</c> defaults to "") and <c>PUT /api/categories/{id}</c> (the whole
 /// new state: every field required).
 /// </summary>
-public sealed record CategoryRequest(string? Slug, string? Name, string? Description);
+/// <remarks>
+/// A PUT may send back the body a GET returned: <c>id</c>, <c>version</c> and <c>updatedAt</c> are read-only, accepted
+/// and ignored, except an <c>id</c> other than the path's (400). A create refuses an <c>id</c> (the server assigns it).
+/// </remarks>
+public sealed record CategoryRequest(string? Slug, string? Name, string? Description, long? Id = null, int? Version = null, DateTimeOffset? UpdatedAt = null);
 
 /// <summary>Category writes, each through <see cref="CatalogWrite"/> with a <see cref="CategoryChanged"/> event.</summary>
 public static partial class CategoryWriteEndpoints
@@ -36,7 +40,7 @@ public static partial class CategoryWriteEndpoints
     }
 
     internal static Task<Results<Created<CategoryDto>, ValidationProblem, ProblemHttpResult>> CreateAsync([AsParameters] CreateCategory request) =>
-        request.Write.CreateAsync(Target, request.Body, static body => Validate(body, replace: false), static (body, id, now) =>
+        request.Write.CreateAsync(Target, request.Body, static body => Validate(body, replace: false, id: null), static (body, id, now) =>
         {
             var category = new Category { Id = id, Slug = body.Slug!, Name = body.Name!.Trim(), Description = body.Description ?? "", CreatedAt = now, UpdatedAt = now, Version = 1 };
             var changed = new CategoryChanged(id, category.Slug, category.Version, now);
@@ -44,7 +48,7 @@ public static partial class CategoryWriteEndpoints
         });
 
     internal static Task<Results<Ok<CategoryDto>, ValidationProblem, ProblemHttpResult>> UpdateAsync([AsParameters] UpdateCategory request) =>
-        request.Write.UpdateAsync(Target, request.Id, request.IfMatch, request.Body, static body => Validate(body, replace: true), static (category, body, now) =>
+        request.Write.UpdateAsync(Target, request.Id, request.IfMatch, request.Body, body => Validate(body, replace: true, request.Id), static (category, body, now) =>
         {
             category.Slug = body.Slug!;
             category.Name = body.Name!.Trim();
@@ -55,9 +59,15 @@ public static partial class CategoryWriteEndpoints
         });
 
     /// <param name="replace">A PUT: <c>description</c>, which a create defaults, is required too.</param>
-    private static Dictionary<string, string[]> Validate(CategoryRequest request, bool replace)
+    /// <param name="id">The path's id (a PUT), or null (a create).</param>
+    private static Dictionary<string, string[]> Validate(CategoryRequest request, bool replace, long? id)
     {
         var errors = new Dictionary<string, string[]>();
+        if (request.Id is { } bodyId && bodyId != id)
+        {
+            errors["id"] = [id is null ? "is assigned by the server: leave it out" : $"must be {id}, the id in the path, or left out (it is read-only)"];
+        }
+
         if (string.IsNullOrEmpty(request.Slug))
         {
             errors["slug"] = ["is required"];

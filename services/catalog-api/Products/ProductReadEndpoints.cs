@@ -67,7 +67,39 @@ public static class ProductReadEndpoints
         string[] tags = categoryId is { } c ? [CacheNames.AllProductLists, CacheNames.CategoryTag(c)] : [CacheNames.AllProductLists, CacheNames.AllCategoriesProductLists];
         var payload = await cached.GetAsync(key, tags, (db, categoryId, order, pageSize, after), static async (s, ct) =>
             CachedJson.Build(await ProductQueries.ListAsync(s.db, s.categoryId, s.order, s.pageSize, s.after, ct)), cancellationToken);
-        return cached.Write(context, payload!);
+        payload!.Link ??= NextLink(payload.Utf8Json, categoryId, order, pageSize);
+        if (payload.Link.Length > 0)
+        {
+            context.Response.Headers.Link = payload.Link;
+        }
+
+        return cached.Write(context, payload);
+    }
+
+    /// <summary>
+    /// <c>Link: &lt;/api/products?…&amp;cursor=…&gt;; rel="next"</c> (RFC 8288) from the page's <c>nextCursor</c>, or "" on the
+    /// last page. The cursor is read from the end of the bytes (it is the page's last member and base64url, never
+    /// escaped), so a hit on an entry made elsewhere needs no JSON parse.
+    /// </summary>
+    internal static string NextLink(ReadOnlySpan<byte> page, long? categoryId, ProductSort order, int pageSize)
+    {
+        var member = "\"nextCursor\":\""u8;
+        var at = page.LastIndexOf(member);
+        if (at < 0)
+        {
+            return "";
+        }
+
+        var value = page[(at + member.Length)..];
+        var end = value.IndexOf((byte)'"');
+        if (end <= 0)
+        {
+            return "";
+        }
+
+        var cursor = System.Text.Encoding.ASCII.GetString(value[..end]);
+        var category = categoryId is { } c ? string.Create(CultureInfo.InvariantCulture, $"category={c}&") : "";
+        return string.Create(CultureInfo.InvariantCulture, $"</api/products?{category}sort={ProductSorts.Name(order)}&limit={pageSize}&cursor={cursor}>; rel=\"next\"");
     }
 
     internal static async Task<IResult> GetAsync(HttpContext context, long id, NpgsqlDataSource db, CachedJson cached, CancellationToken cancellationToken)

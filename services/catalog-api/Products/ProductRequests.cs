@@ -9,7 +9,14 @@ public sealed record CreateProductRequest(string? Sku, string? Name, string? Des
 /// Body of <c>PUT /api/products/{id}</c>: the product's whole new state (the sku never changes). Every field is required:
 /// a PUT replaces, so a field left out would otherwise be blanked or kept depending on which field it was.
 /// </summary>
-public sealed record UpdateProductRequest(string? Name, string? Description, long? CategoryId, decimal? Price, string? Currency, string? Status);
+/// <remarks>
+/// The body a GET returned can be sent back as it is: its read-only members (<c>id</c>, <c>sku</c>, <c>version</c>,
+/// <c>createdAt</c>, <c>updatedAt</c>) are accepted and ignored, except an <c>id</c> other than the path's (400: the body
+/// of another product is a client bug, not an update). The version a write is based on is the <c>If-Match</c> header's.
+/// </remarks>
+public sealed record UpdateProductRequest(
+    string? Name, string? Description, long? CategoryId, decimal? Price, string? Currency, string? Status,
+    long? Id = null, string? Sku = null, int? Version = null, DateTimeOffset? CreatedAt = null, DateTimeOffset? UpdatedAt = null);
 
 /// <summary>Field rules for product bodies; each failure names the field and says what is allowed.</summary>
 internal static partial class ProductRules
@@ -32,8 +39,16 @@ internal static partial class ProductRules
         return errors;
     }
 
-    public static Dictionary<string, string[]> Validate(UpdateProductRequest request) =>
-        ValidateState(request.Name, request.Description, request.CategoryId, request.Price, request.Currency, request.Status, replace: true);
+    public static Dictionary<string, string[]> Validate(UpdateProductRequest request, long id)
+    {
+        var errors = ValidateState(request.Name, request.Description, request.CategoryId, request.Price, request.Currency, request.Status, replace: true);
+        if (request.Id is { } bodyId && bodyId != id)
+        {
+            errors["id"] = [$"must be {id}, the id in the path, or left out (it is read-only)"];
+        }
+
+        return errors;
+    }
 
     /// <param name="replace">A PUT: the fields a create defaults are required too.</param>
     private static Dictionary<string, string[]> ValidateState(string? name, string? description, long? categoryId, decimal? price, string? currency, string? status, bool replace)

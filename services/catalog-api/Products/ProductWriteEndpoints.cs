@@ -54,7 +54,7 @@ public static class ProductWriteEndpoints
         });
 
     internal static Task<Results<Ok<ProductDto>, ValidationProblem, ProblemHttpResult>> UpdateAsync([AsParameters] UpdateProduct request) =>
-        request.Write.UpdateAsync(Target, request.Id, request.IfMatch, request.Body, ProductRules.Validate, static (product, body, now) =>
+        request.Write.UpdateAsync(Target, request.Id, request.IfMatch, request.Body, body => ProductRules.Validate(body, request.Id), static (product, body, now) =>
         {
             var previousCategory = product.CategoryId;
             var previousPrice = product.Price;

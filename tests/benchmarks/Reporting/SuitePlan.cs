@@ -14,7 +14,7 @@ internal sealed record SuiteStep(string Name, IReadOnlyList<string> Arguments, T
 /// </summary>
 internal static class SuitePlan
 {
-    public static readonly IReadOnlyList<string> Runners = ["l1-hit", "cache-latency", "fusion-peer", "relay", "commit-latency", "invalidation", "read-path", "analytics"];
+    public static readonly IReadOnlyList<string> Runners = ["l1-hit", "cache-latency", "fusion-peer", "relay", "commit-latency", "invalidation", "read-path", "analytics", "cold-start"];
 
     /// <summary>Only with <c>--long</c>: the long consistency checker and the long bad-input suite.</summary>
     public static readonly IReadOnlyList<string> LongRuns = ["consistency", "bad-input"];
@@ -47,6 +47,7 @@ internal static class SuitePlan
             "analytics" => new SuiteStep(name, Pick(
                 ["analytics", "--events", "100000", "--bus-events", "20000", "--queries", "200", "--history-days", "30"],
                 ["analytics", "--events", "1000000", "--bus-events", "200000", "--queries", "2000", "--history-days", "120"]), timeout),
+            "cold-start" => new SuiteStep(name, Pick(["cold-start", "--trials", "1", "--requests", "100"], ["cold-start", "--trials", "3", "--requests", "200"]), timeout),
             "consistency" => new SuiteStep(name, ["test", Path.Combine(repositoryRoot, "tests", "e2e"), "--filter", "Category=Consistency"], TimeSpan.FromSeconds(2400), IsTestSuite: true),
             "bad-input" => new SuiteStep(name, ["test", Path.Combine(repositoryRoot, "Platform.sln"), "--filter", "Category=BadInput"], TimeSpan.FromSeconds(2400), IsTestSuite: true),
             _ => throw new BenchOptionException($"bench: unknown benchmark '{name}' in --only (one of: {string.Join(' ', Runners.Concat(LongRuns))})"),

@@ -1,0 +1,25 @@
+using System.Net.Http.Json;
+using Platform.Testing;
+
+namespace Catalog.Api.Tests.Hosting;
+
+/// <summary>The catalog's warm-up runs a write through EF Core to compile its update pipeline, and keeps none of it.</summary>
+public sealed class WarmUpTests(SeededCatalogFixture fixture) : IClassFixture<SeededCatalogFixture>
+{
+    [Fact]
+    public async Task TheWarmUpWriteIsRolledBackAndRecordsNoEvent()
+    {
+        const string Row = "SELECT description || '|' || version || '|' || updated_at FROM catalog.products ORDER BY id LIMIT 1";
+        var before = await fixture.ScalarAsync<string>(Row);
+        var outbox = await fixture.ScalarAsync<long>("SELECT count(*) FROM catalog.outbox");
+
+        await using var node = fixture.StartNode("warm-node", new Dictionary<string, string?> { ["Service:WarmUp:Enabled"] = "true" });
+        var checks = await Readiness.WaitForReadyChecksAsync(node.CreateClient());
+
+        Assert.Contains("warm-up", checks);
+        var ready = await node.CreateClient().GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri("/health/ready", UriKind.Relative));
+        Assert.StartsWith("warmed in", ready.GetProperty("checks").GetProperty("warm-up").GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, await fixture.ScalarAsync<string>(Row));
+        Assert.Equal(outbox, await fixture.ScalarAsync<long>("SELECT count(*) FROM catalog.outbox"));
+    }
+}
