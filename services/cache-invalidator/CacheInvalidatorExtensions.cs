@@ -1,5 +1,6 @@
 using CacheInvalidator.Invalidation;
 using CacheInvalidator.OpsConsole;
+using CacheInvalidator.Requests;
 using Platform.Caching;
 using Platform.DeadLetters;
 using Platform.Hosting;
@@ -22,6 +23,10 @@ public static class CacheInvalidatorExtensions
         builder.AddWarmUp();
         builder.Services.AddValidatedOptions<InvalidatorOptions>(InvalidatorOptions.Section);
         builder.Services.AddSingleton<InvalidationMetrics>();
+        builder.Services.AddValidatedOptions<InvalidationAuditOptions>(InvalidationAuditOptions.Section);
+        builder.Services.AddSingleton<InvalidationRequestLog>();
+        builder.Services.AddSingleton<DirectInvalidation>();
+        builder.Services.AddHostedService<InvalidationRequestRetention>();
         if (!builder.Services.Any(d => d.ServiceType == typeof(TimeProvider)))
         {
             builder.Services.AddSingleton(TimeProvider.System);
@@ -29,7 +34,7 @@ public static class CacheInvalidatorExtensions
 
         builder.AddPlatformBus(bus => bus.AddConsumer<InvalidationConsumer>(typeof(InvalidationConsumerDefinition)));
         builder.AddDeadLetters();
-        builder.AddApiKeyAuthentication(OpsScopes.Admin);
+        builder.AddApiKeyAuthentication(OpsScopes.Admin, CacheScopes.Invalidate);
         builder.AddOpsConsole();
         builder.AddPlatformRateLimiting();
         return builder;
@@ -43,6 +48,7 @@ public static class CacheInvalidatorExtensions
         app.UseAntiforgery();
         app.MapDeadLetterOps();
         app.MapOpsConsole();
+        app.MapInvalidationRequests();
         return app;
     }
 }

@@ -10,6 +10,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
 using Platform.Caching;
+using Platform.Contracts.Caching;
 using Platform.Hosting;
 using Platform.Hosting.Configuration;
 using Platform.Hosting.Connections;
@@ -27,7 +28,7 @@ public static class CatalogExtensions
         builder.AddPlatformPostgres();
         builder.AddPlatformRedis();
         builder.AddPlatformBus();
-        builder.AddPlatformCache();
+        builder.AddPlatformCache(cache => cache.KindOf = CacheNames.KindOf);
         builder.AddOutboxRelay(CatalogCommands.Schema);
         builder.AddApiKeyAuthentication(CatalogScopes.Write);
         builder.AddPlatformRateLimiting();

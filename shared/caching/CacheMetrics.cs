@@ -20,8 +20,8 @@ public static class CacheMetrics
 
     static CacheMetrics()
     {
-        Meter.CreateObservableCounter("platform.cache.hits", () => Observe(s => s.L1HitCount, "level", "l1").Concat(Observe(s => s.L2HitCount, "level", "l2")), "{hit}", "Cache hits per level");
-        Meter.CreateObservableCounter("platform.cache.misses", () => Observe(s => s.L1MissCount, "level", "l1").Concat(Observe(s => s.L2MissCount, "level", "l2")), "{miss}", "Cache misses per level");
+        Meter.CreateObservableCounter("platform.cache.hits", () => ObserveByKind(k => k.L1HitCount, "l1").Concat(ObserveByKind(k => k.L2HitCount, "l2")), "{hit}", "Cache hits per level and kind of entry");
+        Meter.CreateObservableCounter("platform.cache.misses", () => ObserveByKind(k => k.L1MissCount, "l1").Concat(ObserveByKind(k => k.L2MissCount, "l2")), "{miss}", "Cache misses per level and kind of entry");
         Meter.CreateObservableCounter("platform.cache.l2.errors", () => Observe(s => s.L2ErrorCount), "{error}", "Redis calls that failed (served from L1/factory instead)");
         Meter.CreateObservableCounter("platform.cache.factory.runs", () => Observe(s => s.FactoryRunCount), "{run}", "Factory executions");
         Meter.CreateObservableCounter("platform.cache.factory.errors", () => Observe(s => s.FactoryErrorCount), "{error}", "Factory executions that failed or timed out");
@@ -55,6 +55,27 @@ public static class CacheMetrics
     }
 
     internal static void RecordApplyLag(double milliseconds) => ApplyLag.Record(milliseconds);
+
+    // Per level and kind (CacheOptions.KindOf), summed over the process's instances: hit ratio per kind of entry.
+    private static List<Measurement<long>> ObserveByKind(Func<KindCounts, long> read, string level)
+    {
+        var totals = new Dictionary<string, long>(StringComparer.Ordinal);
+        lock (Gate)
+        {
+            foreach (var weak in Instances)
+            {
+                if (weak.TryGetTarget(out var statistics))
+                {
+                    foreach (var (kind, counts) in statistics.ByKind)
+                    {
+                        totals[kind] = totals.GetValueOrDefault(kind) + read(counts);
+                    }
+                }
+            }
+        }
+
+        return [.. totals.Select(t => new Measurement<long>(t.Value, new KeyValuePair<string, object?>("level", level), new KeyValuePair<string, object?>("kind", t.Key)))];
+    }
 
     private static IEnumerable<Measurement<long>> Observe(Func<CacheStatistics, long> read, string? tagKey = null, string? tagValue = null)
     {

@@ -20,6 +20,14 @@ public sealed class CacheOptions : IValidatableObject
     [Required(ErrorMessage = "is required"), RegularExpression("^[A-Za-z0-9:_.{}-]{1,64}$", ErrorMessage = "must be 1-64 letters, digits or : _ . - {{ }}")]
     public string KeyPrefix { get; set; } = "platform:";
 
+    /// <summary>
+    /// Names the kind of entry a key holds (e.g. <c>product</c>): the <c>kind</c> label of the hit and miss counters, so a hit
+    /// ratio can be watched per kind. Each value is a metric series, so return a handful; past
+    /// <see cref="CacheStatistics.MaxKinds"/> distinct values the rest count as <see cref="CacheStatistics.OtherKind"/>.
+    /// Null: every key is <see cref="CacheStatistics.OtherKind"/>. Set in code (<c>AddPlatformCache(o =&gt; o.KindOf = …)</c>), not configuration.
+    /// </summary>
+    public Func<string, string>? KindOf { get; set; }
+
     /// <summary>L1 size bound in bytes (estimated from serialized size). 128 MiB suits a 2-core node running a few services.</summary>
     [Range(1024, long.MaxValue, ErrorMessage = RangeMessage)]
     public long L1SizeLimitBytes { get; set; } = 128L * 1024 * 1024;

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Platform.Caching;
 
 /// <summary>
@@ -56,5 +58,70 @@ public sealed class CacheStatistics
     /// <summary>Times this node heard again after a deaf spell (no heartbeat confirmed within the heartbeat timeout) and stopped trusting its older L1 entries.</summary>
     public long BackplaneResumeCount => Interlocked.Read(ref BackplaneResumes);
 
+    /// <summary>The kind of keys <see cref="CacheOptions.KindOf"/> does not name, or names past <see cref="MaxKinds"/>.</summary>
+    public const string OtherKind = "other";
+
+    /// <summary>Distinct kinds counted per instance: each is a metric series, so a classifier that returns too many cannot flood the scrape.</summary>
+    public const int MaxKinds = 16;
+
+    private readonly ConcurrentDictionary<string, KindCounts> _kinds = new(StringComparer.Ordinal);
+
+    /// <summary>Hits and misses per level for each kind of entry counted so far (<see cref="CacheOptions.KindOf"/>).</summary>
+    public IReadOnlyDictionary<string, KindCounts> ByKind => _kinds;
+
     internal void Increment(ref long counter) => Interlocked.Increment(ref counter);
+
+    /// <summary>Counts one lookup in the totals and in its kind's counters.</summary>
+    internal void Record(CacheLookup lookup, string kind)
+    {
+        var counts = _kinds.TryGetValue(kind, out var found) ? found : Add(kind);
+        switch (lookup)
+        {
+            case CacheLookup.L1Hit:
+                Interlocked.Increment(ref L1Hits);
+                Interlocked.Increment(ref counts.L1Hits);
+                break;
+            case CacheLookup.L1Miss:
+                Interlocked.Increment(ref L1Misses);
+                Interlocked.Increment(ref counts.L1Misses);
+                break;
+            case CacheLookup.L2Hit:
+                Interlocked.Increment(ref L2Hits);
+                Interlocked.Increment(ref counts.L2Hits);
+                break;
+            default:
+                Interlocked.Increment(ref L2Misses);
+                Interlocked.Increment(ref counts.L2Misses);
+                break;
+        }
+    }
+
+    private KindCounts Add(string kind) =>
+        _kinds.Count >= MaxKinds && kind != OtherKind ? _kinds.GetOrAdd(OtherKind, _ => new KindCounts()) : _kinds.GetOrAdd(kind, _ => new KindCounts());
+}
+
+/// <summary>Hits and misses per level of one kind of entry.</summary>
+public sealed class KindCounts
+{
+    internal long L1Hits;
+    internal long L1Misses;
+    internal long L2Hits;
+    internal long L2Misses;
+
+    public long L1HitCount => Interlocked.Read(ref L1Hits);
+
+    public long L1MissCount => Interlocked.Read(ref L1Misses);
+
+    public long L2HitCount => Interlocked.Read(ref L2Hits);
+
+    public long L2MissCount => Interlocked.Read(ref L2Misses);
+}
+
+/// <summary>What one cache lookup found.</summary>
+internal enum CacheLookup
+{
+    L1Hit,
+    L1Miss,
+    L2Hit,
+    L2Miss,
 }

@@ -88,7 +88,7 @@ public sealed partial class TwoLevelCache
                     {
                         if (IsFresh(found))
                         {
-                            Statistics.Increment(ref Statistics.L2Hits);
+                            Statistics.Record(CacheLookup.L2Hit, KindOf(key));
                             var fromL2 = Deserialize<T>(found);
                             flight.StartSeq = read.Seq;
                             StoreL1FromL2(flight, key, fromL2, found, read.Seq, options);
@@ -102,7 +102,7 @@ public sealed partial class TwoLevelCache
                         }
                     }
 
-                    Statistics.Increment(ref Statistics.L2Misses);
+                    Statistics.Record(CacheLookup.L2Miss, KindOf(key));
                 }
                 catch (Exception e) when (IsRedisFailure(e))
                 {
@@ -495,7 +495,7 @@ public sealed partial class TwoLevelCache
             var read = await _l2.ReadAsync(flight.Key);
             if (read.Entry is { } found && IsFresh(found))
             {
-                Statistics.Increment(ref Statistics.L2Hits);
+                Statistics.Record(CacheLookup.L2Hit, KindOf(flight.Key));
                 var value = Deserialize<T>(found);
                 flight.StartSeq = read.Seq;
                 StoreL1FromL2(flight, flight.Key, value, found, read.Seq, options);

@@ -143,14 +143,14 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
             var read = await _l2.ReadAsync(key);
             if (read.Entry is { } found && IsFresh(found))
             {
-                Statistics.Increment(ref Statistics.L2Hits);
+                Statistics.Record(CacheLookup.L2Hit, KindOf(key));
                 var value = Deserialize<T>(found);
                 var flightless = new Flight(key, found.Tags) { StartSeq = read.Seq, ReadAt = readAt };
                 StoreL1FromL2(flightless, key, value, found, read.Seq, _options.DefaultEntryOptions);
                 return MaybeValue<T>.Some(value);
             }
 
-            Statistics.Increment(ref Statistics.L2Misses);
+            Statistics.Record(CacheLookup.L2Miss, KindOf(key));
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
@@ -160,19 +160,22 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
         return MaybeValue<T>.None;
     }
 
+    // The kind label of a key's hit/miss counters; a static lambda or method group, so the hot path allocates nothing.
+    private string KindOf(string key) => _options.KindOf?.Invoke(key) ?? CacheStatistics.OtherKind;
+
     private bool TryGetFresh(string key, out L1Entry entry, out bool refreshDue)
     {
         refreshDue = false;
         if (!_l1.TryGet(key, out entry))
         {
-            Statistics.Increment(ref Statistics.L1Misses);
+            Statistics.Record(CacheLookup.L1Miss, KindOf(key));
             return false;
         }
 
         var now = _clock.NowMs;
         if (entry.Expired || now >= entry.FreshUntil || !TagsValid(entry) || !Trusted(entry))
         {
-            Statistics.Increment(ref Statistics.L1Misses);
+            Statistics.Record(CacheLookup.L1Miss, KindOf(key));
             return false;
         }
 
@@ -183,7 +186,7 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
             refreshDue = true;
         }
 
-        Statistics.Increment(ref Statistics.L1Hits);
+        Statistics.Record(CacheLookup.L1Hit, KindOf(key));
         return true;
     }
 

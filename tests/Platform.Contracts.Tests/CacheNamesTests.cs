@@ -79,4 +79,20 @@ public sealed class CacheNamesTests
         Assert.True(CacheNames.IsValidTag(new string('t', 200)));
         Assert.False(CacheNames.IsValidTag(new string('t', 201)));
     }
+
+    [Fact]
+    public void EveryCatalogKeyHasItsKindForTheHitRatioPerKind()
+    {
+        Assert.Equal(
+            ["product", "product-list", "product-list", "categories", "analytics", "analytics", "other"],
+            [
+                CacheNames.KindOf(CacheNames.Product(1)),
+                CacheNames.KindOf(CacheNames.ProductListPage(3, "price_asc", 20, null)),
+                CacheNames.KindOf(CacheNames.ProductListPage(null, "name", 20, "abc")),
+                CacheNames.KindOf(CacheNames.CategoryList),
+                CacheNames.KindOf(CacheNames.PopularProducts(null, 7, 10)),
+                CacheNames.KindOf(CacheNames.CategoryDaily(3, new DateOnly(2026, 12, 1), new DateOnly(2026, 12, 5))),
+                CacheNames.KindOf("someone:else"),
+            ]);
+    }
 }

@@ -39,6 +39,16 @@ internal sealed class DeadLetterInstruments : IDisposable
                 _sums.AddOrUpdate(instrument.Name, value, (_, sum) => sum + value);
             }
         });
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+        {
+            var queue = "";
+            foreach (var tag in tags)
+            {
+                queue = tag.Key == "queue" ? (string)tag.Value! : queue;
+            }
+
+            _gauges[(instrument.Name, queue)] = value;
+        });
         _listener.Start();
     }
 

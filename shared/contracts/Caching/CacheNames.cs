@@ -78,6 +78,35 @@ public static class CacheNames
     /// <summary>Tag of every analytics entry: <c>analytics</c>.</summary>
     public const string AllAnalytics = "analytics";
 
+    /// <summary>The kind of entry <see cref="KindOf"/> names for a product's detail.</summary>
+    public const string ProductKind = "product";
+
+    /// <summary>The kind of a product list page.</summary>
+    public const string ProductListKind = "product-list";
+
+    /// <summary>The kind of the category list.</summary>
+    public const string CategoriesKind = "categories";
+
+    /// <summary>The kind of an analytics list (popular products, category statistics).</summary>
+    public const string AnalyticsKind = "analytics";
+
+    /// <summary>Any other key.</summary>
+    public const string OtherKind = "other";
+
+    /// <summary>
+    /// The kind of entry <paramref name="key"/> names — <c>product</c>, <c>product-list</c>, <c>categories</c>,
+    /// <c>analytics</c> or <c>other</c> — the <c>kind</c> label of the cache's hit and miss counters (a hit ratio per kind).
+    /// </summary>
+    public static string KindOf(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.StartsWith("catalog:product:", StringComparison.Ordinal) ? ProductKind
+            : key.StartsWith("catalog:products:", StringComparison.Ordinal) ? ProductListKind
+            : key == CategoryList ? CategoriesKind
+            : key.StartsWith("catalog:popular:", StringComparison.Ordinal) || key.StartsWith("analytics:", StringComparison.Ordinal) ? AnalyticsKind
+            : OtherKind;
+    }
+
     /// <summary>True when <paramref name="key"/> is 1 to 200 printable ASCII characters without spaces.</summary>
     public static bool IsValidKey(string? key) => IsValidName(key);
 

@@ -48,17 +48,21 @@ internal sealed partial class DeadLetterGauge(
             try
             {
                 var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+                var oldest = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal);
                 foreach (var queue in queues.Names)
                 {
                     counts[queue] = 0;
+                    oldest[queue] = null;
                 }
 
-                foreach (var (queue, count) in await store.StoredCountsAsync(stoppingToken))
+                foreach (var (queue, (count, oldestFailedAt)) in await store.StoredCountsAsync(stoppingToken))
                 {
                     counts[queue] = count;
+                    oldest[queue] = oldestFailedAt;
                 }
 
                 metrics.SetCurrent(counts);
+                metrics.SetOldest(oldest);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -20,10 +20,13 @@ internal sealed class DeadLetterMetrics
     private readonly Counter<long> _replayRefusals;
     private readonly Counter<long> _purged;
     private readonly Counter<long> _deleted;
+    private readonly TimeProvider _time;
     private volatile IReadOnlyDictionary<string, long> _current = new Dictionary<string, long>();
+    private volatile IReadOnlyDictionary<string, DateTimeOffset?> _oldest = new Dictionary<string, DateTimeOffset?>();
 
-    public DeadLetterMetrics(IMeterFactory meterFactory)
+    public DeadLetterMetrics(IMeterFactory meterFactory, TimeProvider time)
     {
+        _time = time;
         var meter = meterFactory.Create(MeterName);
         _stored = meter.CreateCounter<long>(
             "platform.dead_letters.stored", "{message}", "Deliveries from an error queue stored; outcome=new (first failure) or outcome=again (failed again after a replay or purge).");
@@ -40,6 +43,8 @@ internal sealed class DeadLetterMetrics
         _deleted = meter.CreateCounter<long>(
             "platform.dead_letters.deleted", "{message}", "Replayed or purged dead letters deleted by retention (DeadLetters:RetentionDays).");
         meter.CreateObservableGauge("platform.dead_letters.current", ObserveCurrent, "{message}", "Dead letters stored (not replayed or purged) per error queue, as last read.");
+        // Computed at each scrape from the oldest failure last read, so it keeps growing between reads; 0 with none waiting.
+        meter.CreateObservableGauge("platform.dead_letters.oldest_age", ObserveOldestAge, "s", "How long the oldest stored dead letter of each error queue has waited since it last failed.");
     }
 
     public void Stored(string queue, SaveOutcome outcome)
@@ -67,6 +72,14 @@ internal sealed class DeadLetterMetrics
     public void Deleted(long count) => _deleted.Add(count);
 
     public void SetCurrent(IReadOnlyDictionary<string, long> current) => _current = current;
+
+    public void SetOldest(IReadOnlyDictionary<string, DateTimeOffset?> oldest) => _oldest = oldest;
+
+    private IEnumerable<Measurement<double>> ObserveOldestAge()
+    {
+        var now = _time.GetUtcNow();
+        return _oldest.Select(o => new Measurement<double>(o.Value is { } at ? Math.Max(0, (now - at).TotalSeconds) : 0, Queue(o.Key)));
+    }
 
     private IEnumerable<Measurement<long>> ObserveCurrent() => _current.Select(c => new Measurement<long>(c.Value, Queue(c.Key)));
 

@@ -47,9 +47,13 @@ internal sealed record DeadLetterRecord(
         string? Header(string name) => table is not null && table.TryGetValue(name, out var value) ? Blank(AmqpValues.AsText(value)) : null;
 
         var bytes = body.ToArray();
-        var envelope = Envelope.Read(bytes);
+        // A plain JSON body is the message itself: a member called messageId or messageType in it is the sender's data,
+        // not an envelope's. Its type is what the sender named (AMQP type, or MassTransit's raw-message header).
+        var plain = string.Equals(Blank(properties.ContentType)?.Split(';')[0].Trim(), PlainJson.ContentType, StringComparison.OrdinalIgnoreCase);
+        var envelope = plain ? default : Envelope.Read(bytes);
+        var named = plain ? Blank(properties.Type) ?? Header(PlainJson.MessageTypeHeader)?.Split(';')[0] : null;
         var consumerType = Clip(Header(FaultHeaders.ConsumerType));
-        var messageType = Clip(Header(FaultHeaders.MessageType) ?? envelope.MessageType ?? Blank(properties.Type));
+        var messageType = Clip(Header(FaultHeaders.MessageType) ?? envelope.MessageType ?? (named is null ? null : MessageUrns.TypeNameOf(named)) ?? Blank(properties.Type));
         var skipped = sourceQueue.EndsWith(SkippedSuffix, StringComparison.Ordinal) && Header(FaultHeaders.ExceptionType) is null;
         // MassTransit moves a message no consumer of the endpoint takes (an unknown or newer message type) to _skipped,
         // without fault headers: the row says so, next to the other failures. (Making such messages fault instead, with

@@ -133,8 +133,8 @@ internal static class DeadLetterSql
         WHERE action = 'replay' AND at >= @since
         """;
 
-    /// <summary>The stored-count gauge, per error queue.</summary>
-    public const string StoredCounts = "SELECT source_queue, count(*) FROM invalidator.dead_letters WHERE status = 'stored' GROUP BY source_queue";
+    /// <summary>The stored-count and oldest-age gauges, per error queue.</summary>
+    public const string StoredCounts = "SELECT source_queue, count(*), min(last_failed_at) FROM invalidator.dead_letters WHERE status = 'stored' GROUP BY source_queue";
 
     /// <summary>
     /// A list, or (with <paramref name="idsOnly"/>) the ids a group/all selection covers. Only the filters given become

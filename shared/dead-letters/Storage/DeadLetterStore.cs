@@ -156,14 +156,15 @@ internal sealed partial class DeadLetterStore(NpgsqlDataSource dataSource)
             reader.GetInt64(3));
     }
 
-    public async Task<IReadOnlyDictionary<string, long>> StoredCountsAsync(CancellationToken cancellationToken)
+    /// <summary>Per error queue with stored dead letters: how many, and when the one waiting longest last failed.</summary>
+    public async Task<IReadOnlyDictionary<string, (long Count, DateTimeOffset OldestFailedAt)>> StoredCountsAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(DeadLetterSql.StoredCounts);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var counts = new Dictionary<string, (long, DateTimeOffset)>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
-            counts[reader.GetString(0)] = reader.GetInt64(1);
+            counts[reader.GetString(0)] = (reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2));
         }
 
         return counts;

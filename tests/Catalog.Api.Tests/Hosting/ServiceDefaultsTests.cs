@@ -79,8 +79,9 @@ public sealed class ServiceDefaultsTests(CatalogFixture fixture) : IClassFixture
 
         var text = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
 
-        Assert.Matches("platform_cache_hits_total\\{level=\"l1\"\\} [1-9]", text);
-        Assert.Contains("platform_cache_misses_total{level=\"l2\"}", text, StringComparison.Ordinal);
+        // Per kind of entry (CacheNames.KindOf), so dashboards and alerts can watch the hit ratio of each.
+        Assert.Matches("platform_cache_hits_total\\{(?=[^}]*kind=\"categories\")(?=[^}]*level=\"l1\")[^}]*\\} [1-9]", text);
+        Assert.Matches("platform_cache_misses_total\\{(?=[^}]*kind=\"categories\")(?=[^}]*level=\"l2\")[^}]*\\} [0-9]", text);
         Assert.Contains("platform_outbox_depth", text, StringComparison.Ordinal);
     }
 }

@@ -41,4 +41,20 @@ public sealed class DeadLetterMetricsTests
         Assert.Equal(1, metrics.Sum("platform.dead_letters.replay_failures"));
         await Eventually.TrueAsync(() => Task.FromResult(metrics.Gauge("platform.dead_letters.current", world.ErrorQueue) == 2), DeadLetterHarness.Patience, "gauge at 2");
     }
+
+    [Fact]
+    public async Task OldestAgeGaugeSaysHowLongTheOldestStoredDeadLetterHasWaited()
+    {
+        await using var world = await DeadLetterHarness.CreateAsync();
+        var consumer = await world.StartConsumerAsync();
+        var node = await world.StartOpsNodeAsync();
+        using var metrics = new DeadLetterInstruments(node.Services);
+
+        await consumer.PublishProductUpdatedAsync(1);
+        await world.WaitForStoredAsync(1);
+
+        // Alerts fire on it ("dead letters waiting > 10 min", infra/prometheus/alerts.yml): it grows from the failure on.
+        await Eventually.TrueAsync(() => Task.FromResult(metrics.Gauge("platform.dead_letters.oldest_age", world.ErrorQueue) > 0), DeadLetterHarness.Patience, "oldest age above 0");
+        Assert.Equal(0, metrics.Gauge("platform.dead_letters.oldest_age", $"{world.Prefix}-analytics-aggregator_error"));
+    }
 }

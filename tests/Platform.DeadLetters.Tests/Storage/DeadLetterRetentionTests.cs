@@ -36,7 +36,7 @@ public sealed class DeadLetterRetentionTests
         }
 
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var retention = new DeadLetterRetention(database.DataSource, new DeadLetterMetrics(services.GetRequiredService<IMeterFactory>()),
+        var retention = new DeadLetterRetention(database.DataSource, new DeadLetterMetrics(services.GetRequiredService<IMeterFactory>(), TimeProvider.System),
             Options.Create(new DeadLetterOptions { RetentionDays = 30 }), TimeProvider.System, NullLogger<DeadLetterRetention>.Instance);
 
         Assert.Equal(2, await retention.RunOnceAsync(CancellationToken.None));

@@ -29,13 +29,16 @@ public sealed class RawBroker : IAsyncDisposable
     public static async Task<RawBroker> ConnectAsync() => new(await NewConnectionAsync());
 
     /// <summary>Publishes to <paramref name="queue"/>, mandatory and confirmed: throws if the broker refuses or cannot route it.</summary>
-    public async Task PublishAsync(string queue, ReadOnlyMemory<byte> body, BasicProperties properties)
+    public Task PublishAsync(string queue, ReadOnlyMemory<byte> body, BasicProperties properties) => PublishToExchangeAsync("", queue, body, properties);
+
+    /// <summary>Publishes to <paramref name="exchange"/> as any publisher would, mandatory and confirmed.</summary>
+    public async Task PublishToExchangeAsync(string exchange, string routingKey, ReadOnlyMemory<byte> body, BasicProperties properties)
     {
         await _publishGate.WaitAsync();
         try
         {
             _publisher ??= await (await ConnectionAsync()).CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-            await _publisher.BasicPublishAsync("", queue, mandatory: true, properties, body);
+            await _publisher.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, body);
         }
         catch
         {
