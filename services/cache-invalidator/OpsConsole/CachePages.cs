@@ -1,4 +1,5 @@
 using CacheInvalidator.Invalidation;
+using CacheInvalidator.Requests;
 using MassTransit;
 using Microsoft.AspNetCore.Mvc;
 using Platform.Caching;
@@ -20,6 +21,7 @@ internal static partial class CachePages
     {
         console.MapGet("/cache", LookupAsync);
         console.MapPost("/cache/invalidate", InvalidateAsync);
+        console.MapGet("/cache/invalidations", RecordAsync);
     }
 
     private static async Task<IResult> LookupAsync(HttpContext context, ConsolePage page, CacheInspector inspector, string? key)
@@ -146,6 +148,66 @@ internal static partial class CachePages
             <ul id="requested-keys">{Html.Join(lookups)}</ul>
             {Html.When(request.Tags.Count > 0, Html.Of($"<p>Tags: <code id=\"requested-tags\">{string.Join(", ", request.Tags)}</code></p>"))}
             {InvalidateForm(context, page, "", "", "")}
+            """));
+    }
+
+    /// <summary>
+    /// The record of applied invalidation requests (every channel: this console, the JSON API, MassTransit and plain JSON
+    /// messages), newest first, filtered as <c>GET /ops/cache/invalidations</c> is and with the same messages for bad input.
+    /// </summary>
+    private static async Task<IResult> RecordAsync(
+        HttpContext context, ConsolePage page, InvalidationRequestLog log, TimeProvider time,
+        string? key, string? tag, string? actor, string? source, string? channel, string? since, string? before, CancellationToken cancellationToken)
+    {
+        (key, tag, actor, source, channel, since, before) =
+            (DeadLetterPages.Blank(key), DeadLetterPages.Blank(tag), DeadLetterPages.Blank(actor), DeadLetterPages.Blank(source),
+             DeadLetterPages.Blank(channel), DeadLetterPages.Blank(since), DeadLetterPages.Blank(before));
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var filter = InvalidationRequestEndpoints.ParseFilter(time.GetUtcNow(), since, null, source, actor, channel, key, tag, before, null, errors);
+        var form = Html.Of($"""
+            <form method="get" action="{ConsolePage.Root}/cache/invalidations" class="filters">
+              <label>Key <input name="key" id="record-key" value="{key}" size="30"></label>
+              <label>Tag <input name="tag" id="record-tag" value="{tag}" size="20"></label>
+              <label>Actor <input name="actor" id="record-actor" value="{actor}" size="12"></label>
+              <label>Source <input name="source" id="record-source" value="{source}" size="12"></label>
+              <label>Since <input name="since" id="record-since" value="{since}" size="8" placeholder="24h"></label>
+              <button type="submit" id="record-filter">Filter</button>
+            </form>
+            """);
+        if (errors.Count > 0)
+        {
+            return await page.RenderAsync(context, "Invalidation requests", Html.Of($"{ConsolePage.Errors(errors)}{form}"), StatusCodes.Status400BadRequest);
+        }
+
+        var records = await log.ListAsync(filter, cancellationToken);
+        var rows = records.Items.Select(r => Html.Of($"""
+            <tr data-record="{r.Id}">
+              <td>{r.Id}</td>
+              <td>{Format.Time(r.At)}</td>
+              <td class="actor">{r.Actor ?? "-"}</td>
+              <td class="source">{r.Source}</td>
+              <td>{r.Channel}</td>
+              <td class="reason">{r.Reason}</td>
+              <td class="keys">{Html.Join(r.Keys.Select(k => Html.Of($"<a href=\"{ConsolePage.Root}/cache?key={Html.Url(k)}\"><code>{k}</code></a> ")))}</td>
+              <td class="tags">{Html.Join(r.Tags.Select(t => Html.Of($"<code>{t}</code> ")))}</td>
+            </tr>
+            """));
+        var query = $"key={Html.Url(key ?? "")}&tag={Html.Url(tag ?? "")}&actor={Html.Url(actor ?? "")}&source={Html.Url(source ?? "")}&since={Html.Url(since ?? "")}";
+        var table = records.Items.Count == 0
+            ? ConsolePage.Notice("ok", Html.Of($"No invalidation request on record for this filter."), "records-empty")
+            : Html.Of($"""
+                <table id="records">
+                  <thead><tr><th>#</th><th>At</th><th>Actor</th><th>Source</th><th>Via</th><th>Reason</th><th>Keys</th><th>Tags</th></tr></thead>
+                  <tbody>{Html.Join(rows)}</tbody>
+                </table>
+                {Html.When(records.NextBefore is not null, Html.Of($"<p><a id=\"older\" href=\"{ConsolePage.Root}/cache/invalidations?{query}&before={records.NextBefore}\">Older</a></p>"))}
+                """);
+        return await page.RenderAsync(context, "Invalidation requests", Html.Of($"""
+            <p>Every applied invalidation request, newest first: who asked (the key's name for this console and the JSON API, the
+               sender's <code>actor</code> for messages), why, from which service, through what, and what it evicted. Rows older than
+               <code>InvalidationAudit:RetentionDays</code> (90 by default) are deleted.</p>
+            {form}
+            {table}
             """));
     }
 

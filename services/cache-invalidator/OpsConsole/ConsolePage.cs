@@ -34,6 +34,7 @@ internal sealed class ConsolePage(IAntiforgery antiforgery, StatusStrip status)
                 <a href="{Root}/dead-letters">Dead letters</a>
                 <a href="{Root}/history">History</a>
                 <a href="{Root}/cache">Cache</a>
+                <a href="{Root}/cache/invalidations">Invalidation requests</a>
               </nav>
               <form method="post" action="{Root}/logout" class="user">{Token(context)}
                 <span>signed in as <strong id="actor">{user}</strong></span>

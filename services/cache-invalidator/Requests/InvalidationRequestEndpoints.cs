@@ -73,21 +73,29 @@ public static partial class InvalidationRequestEndpoints
         Guard(async () =>
         {
             var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-            var now = time.GetUtcNow();
-            var filter = new InvalidationRecordFilter(
-                Time(since, "since", now, errors),
-                Time(until, "until", now, errors),
-                Text(source, "source", errors),
-                Text(actor, "actor", errors),
-                Channel(channel, errors),
-                Text(key, "key", errors),
-                Text(tag, "tag", errors),
-                Number(before, "before", 1, long.MaxValue, errors),
-                (int)(Number(limit, "limit", 1, MaxLimit, errors) ?? DefaultLimit));
+            var filter = ParseFilter(time.GetUtcNow(), since, until, source, actor, channel, key, tag, before, limit, errors);
             return errors.Count > 0
                 ? Problems.Validation(errors, "Invalid invalidation record query")
                 : TypedResults.Ok(await log.ListAsync(filter, cancellationToken));
         });
+
+    /// <summary>
+    /// The record's filter from query text (the JSON API's and the console's): every bad value adds the field and the
+    /// reason to <paramref name="errors"/>.
+    /// </summary>
+    internal static InvalidationRecordFilter ParseFilter(
+        DateTimeOffset now, string? since, string? until, string? source, string? actor, string? channel, string? key, string? tag,
+        string? before, string? limit, Dictionary<string, string[]> errors) =>
+        new(
+            Time(since, "since", now, errors),
+            Time(until, "until", now, errors),
+            Text(source, "source", errors),
+            Text(actor, "actor", errors),
+            Channel(channel, errors),
+            Text(key, "key", errors),
+            Text(tag, "tag", errors),
+            Number(before, "before", 1, long.MaxValue, errors),
+            (int)(Number(limit, "limit", 1, MaxLimit, errors) ?? DefaultLimit));
 
     private static DateTimeOffset? Time(string? text, string field, DateTimeOffset now, Dictionary<string, string[]> errors)
     {

@@ -121,6 +121,25 @@ public sealed class OpsConsoleBrowserTests(OpsConsoleFixture fixture) : IClassFi
 
         await page.GotoAsync($"/ops/console/cache?key={Uri.EscapeDataString("catalog:product:none-" + productId)}");
         await Expect(page.Locator("#lookup-result")).ToContainTextAsync("Not in L2");
+
+        // The record names who asked and why, found by the key (written once the eviction is done, so it may trail it).
+        var row = page.Locator("#records tbody tr");
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                await page.GotoAsync($"/ops/console/cache/invalidations?key={Uri.EscapeDataString(key)}");
+                return await row.CountAsync() == 1;
+            },
+            Deadline,
+            "the request on record");
+        await Expect(row.Locator(".actor")).ToHaveTextAsync(fixture.ActorName);
+        await Expect(row.Locator(".source")).ToHaveTextAsync("ops-console");
+        await Expect(row.Locator(".reason")).ToHaveTextAsync("stale price after the 2026-12-05 import");
+        await Expect(row.Locator(".keys")).ToContainTextAsync(key);
+        await fixture.ScreenshotAsync(page, "09-invalidation-record");
+
+        await page.GotoAsync("/ops/console/cache/invalidations?since=yesterday");
+        await Expect(page.Locator("#errors")).ToContainTextAsync("since");
     }
 
     [Fact]
@@ -193,7 +212,7 @@ public sealed class OpsConsoleBrowserTests(OpsConsoleFixture fixture) : IClassFi
     {
         using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = fixture.BaseAddress };
 
-        foreach (var path in new[] { "/ops/console/dead-letters", "/ops/console/history", "/ops/console/cache?key=catalog:categories", "/ops/console/dead-letters/1" })
+        foreach (var path in new[] { "/ops/console/dead-letters", "/ops/console/history", "/ops/console/cache?key=catalog:categories", "/ops/console/cache/invalidations", "/ops/console/dead-letters/1" })
         {
             using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
             Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
