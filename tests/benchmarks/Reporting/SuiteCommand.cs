@@ -20,7 +20,7 @@ internal static class SuiteCommand
         figure with its load average, the machine, server versions, commit) and DIR/<UTC time>.md (the
         tables; a figure with a baseline shows value ÷ baseline, both measured in this run). A failed
         benchmark is reported as failed and the others still run; the exit code is then 1.
-          --quick          small counts: about 5 minutes in all (the full run takes about 7 here; timeouts allow more)
+          --quick          small counts: about 5 minutes in all (the full run takes about 15 here; timeouts allow more)
           --long           also run the long consistency checker (600 s) and the long bad-input suite
                            (2,000 cases per endpoint); fusion-peer counts its coherence scenarios over 20 trials
           --only NAMES     comma-separated names from: {0}
