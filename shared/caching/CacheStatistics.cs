@@ -8,7 +8,6 @@ namespace Platform.Caching;
 /// </summary>
 public sealed class CacheStatistics
 {
-    internal long L1Hits;
     internal long L1Misses;
     internal long L2Hits;
     internal long L2Misses;
@@ -25,7 +24,8 @@ public sealed class CacheStatistics
     internal long BackplaneResumes;
     internal long L1Evictions;
 
-    public long L1HitCount => Interlocked.Read(ref L1Hits);
+    /// <summary>The sum of every kind's L1 hits: the hit path counts only its entry's kind (one interlocked add).</summary>
+    public long L1HitCount => _kinds.Values.Sum(k => k.L1HitCount);
 
     public long L1MissCount => Interlocked.Read(ref L1Misses);
 
@@ -71,15 +71,23 @@ public sealed class CacheStatistics
 
     internal void Increment(ref long counter) => Interlocked.Increment(ref counter);
 
-    /// <summary>Counts one lookup in the totals and in its kind's counters.</summary>
+    /// <summary>The counters of <paramref name="kind"/> (or of <see cref="OtherKind"/> past <see cref="MaxKinds"/>).</summary>
+    internal KindCounts For(string kind) => _kinds.TryGetValue(kind, out var found) ? found : Add(kind);
+
+    /// <summary>
+    /// An L1 hit: one interlocked add on counters the entry keeps (<see cref="For"/> once per entry), no dictionary
+    /// lookup and no second add for a total on the path every cached request takes.
+    /// </summary>
+    internal static void RecordL1Hit(KindCounts counts) => Interlocked.Increment(ref counts.L1Hits);
+
+    /// <summary>Counts one lookup other than an L1 hit in the totals and in its kind's counters.</summary>
     internal void Record(CacheLookup lookup, string kind)
     {
-        var counts = _kinds.TryGetValue(kind, out var found) ? found : Add(kind);
+        var counts = For(kind);
         switch (lookup)
         {
             case CacheLookup.L1Hit:
-                Interlocked.Increment(ref L1Hits);
-                Interlocked.Increment(ref counts.L1Hits);
+                RecordL1Hit(counts);
                 break;
             case CacheLookup.L1Miss:
                 Interlocked.Increment(ref L1Misses);

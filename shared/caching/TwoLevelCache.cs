@@ -186,7 +186,7 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
             refreshDue = true;
         }
 
-        Statistics.Record(CacheLookup.L1Hit, KindOf(key));
+        CacheStatistics.RecordL1Hit(entry.Counts ??= Statistics.For(KindOf(key)));
         return true;
     }
 

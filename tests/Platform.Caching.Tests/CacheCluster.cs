@@ -73,6 +73,16 @@ internal sealed class CacheCluster : IAsyncDisposable
         var cache = new TwoLevelCache(NewOptions(), connection, time: Time);
         await cache.StartAsync();
         _nodes.Add((cache, connection, proxy));
+
+        // A node trusts what it reads only from its first confirmed heartbeat on (ADR 013), as a service reports ready
+        // only then: a test that reads right after the start must not race that moment. Not a requirement (some tests
+        // start nodes that cannot reach Redis), so a node still deaf after the wait is returned as it is.
+        var until = DateTime.UtcNow.AddSeconds(5);
+        while (!viaProxy && !cache.IsBackplaneConnected && DateTime.UtcNow < until)
+        {
+            await Task.Delay(10);
+        }
+
         return cache;
     }
 
@@ -81,7 +91,7 @@ internal sealed class CacheCluster : IAsyncDisposable
         foreach (var (cache, connection, proxy) in _nodes)
         {
             await cache.DisposeAsync();
-            connection.Dispose();
+            await connection.DisposeAsync();
             if (proxy is not null)
             {
                 await proxy.DisposeAsync();

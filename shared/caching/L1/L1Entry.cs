@@ -23,6 +23,9 @@ internal sealed class L1Entry
 
     public long LastAccess;
 
+    /// <summary>The hit counters of this entry's kind, looked up on its first hit (the hit path's only metric cost).</summary>
+    public KindCounts? Counts;
+
     /// <summary>Set by ExpireAsync: stale from then on, still a fail-safe fallback.</summary>
     public bool Expired;
 }
