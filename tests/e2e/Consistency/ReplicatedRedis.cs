@@ -143,7 +143,7 @@ internal sealed class ReplicatedRedis : IAsyncDisposable
     {
         try
         {
-            using var connection = await ConnectionMultiplexer.ConnectAsync(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port},connectTimeout=1000,abortConnect=true"));
+            using var connection = await ConnectionMultiplexer.ConnectAsync(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port},connectTimeout=1000,abortConnect=true,allowAdmin=true"));
             var info = await connection.GetServer("127.0.0.1", port).InfoRawAsync("replication");
             return info?.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal))?[(field.Length + 1)..];
         }
