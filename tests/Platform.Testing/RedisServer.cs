@@ -57,6 +57,9 @@ public sealed class RedisServer : IAsyncDisposable
     /// </summary>
     public Task RestartAsync(params string[] arguments) => StartProcessAsync(arguments);
 
+    /// <summary>Starts the server again on the same port, empty (a method group for <c>Func&lt;Task&gt;</c>).</summary>
+    public Task RestartAsync() => StartProcessAsync([]);
+
     /// <summary>SIGSTOP / SIGCONT: the server stops answering but keeps its connections and data.</summary>
     public async Task PauseAsync() => await SignalAsync("STOP");
 
