@@ -23,14 +23,16 @@ public sealed class RabbitMqServer : IAsyncDisposable
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
 
     private readonly string _directory;
+    private readonly string _extraConfiguration;
     private Process? _launcher;
 
-    private RabbitMqServer(string nodeName, int port, int distributionPort, string directory)
+    private RabbitMqServer(string nodeName, int port, int distributionPort, string directory, string extraConfiguration)
     {
         NodeName = nodeName;
         Port = port;
         DistributionPort = distributionPort;
         _directory = directory;
+        _extraConfiguration = extraConfiguration;
     }
 
     /// <summary>The Erlang node name, e.g. <c>ct-1a2b3c4d@localhost</c>.</summary>
@@ -47,12 +49,57 @@ public sealed class RabbitMqServer : IAsyncDisposable
     /// <summary>The OS process id of the node's Erlang VM (beam.smp) while it runs; null otherwise.</summary>
     public int? VmProcessId => ReadVmPid();
 
-    public static async Task<RabbitMqServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<RabbitMqServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync("", cancellationToken);
+
+    /// <summary>
+    /// Starts <paramref name="size"/> nodes and joins the others to the first (<c>rabbitmqctl join_cluster</c>), with
+    /// <c>cluster_partition_handling = pause_minority</c> as <c>./platform up --cluster</c> runs them: quorum queues
+    /// declared afterwards get a member on every node. All nodes share the <c>rabbitmq</c> user's Erlang cookie.
+    /// </summary>
+    public static async Task<IReadOnlyList<RabbitMqServer>> StartClusterAsync(int size, CancellationToken cancellationToken = default)
+    {
+        var starting = Enumerable.Range(0, size).Select(_ => StartAsync("cluster_partition_handling = pause_minority\n", cancellationToken)).ToList();
+        try
+        {
+            await Task.WhenAll(starting);
+            var nodes = starting.Select(t => t.Result).ToList();
+            foreach (var node in nodes.Skip(1))
+            {
+                await node.ControlAsync("stop_app");
+                await node.ControlAsync("reset");
+                await node.ControlAsync("join_cluster", nodes[0].NodeName);
+                await node.StartAppAsync(cancellationToken);
+            }
+
+            return nodes;
+        }
+        catch
+        {
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully))
+            {
+                await started.Result.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary><c>rabbitmqctl stop_app</c>: the node leaves the cluster's work (its clients are disconnected, its queue members go away) while its VM runs on.</summary>
+    public Task StopAppAsync() => ControlAsync("stop_app");
+
+    /// <summary><c>rabbitmqctl start_app</c>, then waits until the node serves AMQP again.</summary>
+    public async Task StartAppAsync(CancellationToken cancellationToken = default)
+    {
+        await ControlAsync("start_app");
+        await WaitForAmqpAsync(cancellationToken);
+    }
+
+    private static async Task<RabbitMqServer> StartAsync(string extraConfiguration, CancellationToken cancellationToken)
     {
         await RemoveOrphansAsync();
         var directory = Path.Combine(Path.GetTempPath(), FolderPrefix + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(directory);
-        var server = new RabbitMqServer($"ct-{Path.GetFileName(directory)[FolderPrefix.Length..]}@localhost", FreePort(), FreePort(), directory);
+        var server = new RabbitMqServer($"ct-{Path.GetFileName(directory)[FolderPrefix.Length..]}@localhost", FreePort(), FreePort(), directory, extraConfiguration);
         try
         {
             await server.PrepareFolderAsync();
@@ -139,7 +186,7 @@ public sealed class RabbitMqServer : IAsyncDisposable
             loopback_users.guest = true
             vm_memory_high_watermark.relative = 0.2
             disk_free_limit.absolute = 50MB
-
+            {_extraConfiguration}
             """));
         await File.WriteAllTextAsync(Path.Combine(_directory, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         // rabbitmq-server drops to the rabbitmq user: everything it writes must be that user's (else eacces).
@@ -181,14 +228,19 @@ public sealed class RabbitMqServer : IAsyncDisposable
         // Drain its output so the node never blocks on a full pipe.
         _ = _launcher.StandardOutput.BaseStream.CopyToAsync(Stream.Null, cancellationToken);
         _ = _launcher.StandardError.BaseStream.CopyToAsync(Stream.Null, cancellationToken);
+        await WaitForAmqpAsync(cancellationToken);
+    }
 
+    private async Task WaitForAmqpAsync(CancellationToken cancellationToken)
+    {
+        var launcher = _launcher!;
         var factory = new ConnectionFactory { Uri = AmqpUri, RequestedConnectionTimeout = TimeSpan.FromSeconds(2) };
         await Eventually.TrueAsync(
             async () =>
             {
-                if (_launcher.HasExited && ReadVmPid() is null)
+                if (launcher.HasExited && ReadVmPid() is null)
                 {
-                    throw new InvalidOperationException($"rabbitmq-server for {NodeName} exited with {_launcher.ExitCode}; logs in {Path.Combine(_directory, "log")}");
+                    throw new InvalidOperationException($"rabbitmq-server for {NodeName} exited with {launcher.ExitCode}; logs in {Path.Combine(_directory, "log")}");
                 }
 
                 try

@@ -37,7 +37,7 @@ public sealed class RedisServer : IAsyncDisposable
         probe.Stop();
         var directory = Directory.CreateTempSubdirectory("platform-redis-").FullName;
         var server = new RedisServer(port, directory, arguments);
-        await server.StartProcessAsync();
+        await server.StartProcessAsync([]);
         return server;
     }
 
@@ -51,8 +51,14 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the server again on the same port, empty.</summary>
-    public Task RestartAsync() => StartProcessAsync();
+    /// <summary>
+    /// Starts the server again on the same port, empty, with <paramref name="arguments"/> added for this start only
+    /// (e.g. <c>--replicaof 127.0.0.1 PORT</c>: a killed primary comes back as the replica of the one promoted).
+    /// </summary>
+    public Task RestartAsync(params string[] arguments) => StartProcessAsync(arguments);
+
+    /// <summary>Starts the server again on the same port, empty (a method group for <c>Func&lt;Task&gt;</c>).</summary>
+    public Task RestartAsync() => StartProcessAsync([]);
 
     /// <summary>SIGSTOP / SIGCONT: the server stops answering but keeps its connections and data.</summary>
     public async Task PauseAsync() => await SignalAsync("STOP");
@@ -74,7 +80,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private async Task StartProcessAsync()
+    private async Task StartProcessAsync(string[] extraArguments)
     {
         var start = new ProcessStartInfo("redis-server")
         {
@@ -82,7 +88,7 @@ public sealed class RedisServer : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        string[] arguments = ["--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--dir", _directory, .. _arguments];
+        string[] arguments = ["--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--dir", _directory, .. _arguments, .. extraArguments];
         foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);

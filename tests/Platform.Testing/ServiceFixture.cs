@@ -25,6 +25,7 @@ public class ServiceFixture : IAsyncLifetime
         ["ConnectionStrings:Postgres"] = Database.ConnectionString,
         ["ConnectionStrings:Redis"] = TestServers.Redis,
         ["ConnectionStrings:RabbitMq"] = TestServers.RabbitMq.ToString(),
+        ["ConnectionStrings:RabbitMqNodes"] = TestServers.RabbitMqNodes,
         ["Bus:EntityPrefix"] = BusPrefix,
         ["Cache:KeyPrefix"] = RedisPrefix,
     };

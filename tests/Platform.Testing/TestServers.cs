@@ -21,6 +21,12 @@ public static class TestServers
         new(Environment.GetEnvironmentVariable("PLATFORM_RABBITMQ_TEST") ?? "amqp://guest:guest@127.0.0.1:56720/platform-test");
 
     /// <summary>
+    /// Every node of the RabbitMQ cluster as <c>host:port,…</c> (<c>ConnectionStrings:RabbitMqNodes</c>) when
+    /// <c>./platform</c> runs one (<c>up --cluster</c>); null on a single node.
+    /// </summary>
+    public static string? RabbitMqNodes { get; } = Environment.GetEnvironmentVariable("PLATFORM_RABBITMQ_NODES") is { Length: > 0 } nodes ? nodes : null;
+
+    /// <summary>
     /// Connection string of a service's own user on server <paramref name="server"/> (<c>PG</c>, <c>REDIS</c>,
     /// <c>RABBITMQ</c>), as <c>./platform</c> exports it (<c>PLATFORM_PG_CATALOG</c> …) for the least-privilege tests.
     /// </summary>

@@ -43,13 +43,20 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
 
     private IDatabase Db => redis.GetDatabase();
 
+    // Every script on the primary only. The client's default (PreferMaster) falls back to a replica while there is no
+    // primary (a Sentinel fail-over): the read script would serve the replica's entries, which the failing evictions
+    // cannot reach, and heartbeats published there would tell a node it hears while no invalidation can be made
+    // (found by the cluster consistency checker: reads 2.3 s stale during a fail-over).
+    private Task<RedisResult> Eval(string script, RedisKey[] keys, RedisValue[] values) =>
+        Db.ScriptEvaluateAsync(script, keys, values, CommandFlags.DemandMaster);
+
     public RedisKey DataKey(string key) => _prefix + "d:" + key;
 
     public RedisKey LockKey(string key) => _prefix + "lock:" + key;
 
     public async Task<L2Read> ReadAsync(string key)
     {
-        var result = (RedisResult[])(await Bounded(Db.ScriptEvaluateAsync(RedisScripts.Read, [DataKey(key)], [_prefix, EpochCandidate])))!;
+        var result = (RedisResult[])(await Bounded(Eval(RedisScripts.Read, [DataKey(key)], [_prefix, EpochCandidate])))!;
         var seq = (long)result[1];
         var epoch = (string)result[2]!;
         if ((long)result[0] == 0)
@@ -72,7 +79,7 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
         string key, long startSeq, string epoch, TimeSpan ttl, byte[] payload, long freshUntilUnixMs, long failSafeUntilUnixMs,
         string etag, string[] tags, bool conditional)
     {
-        var result = (RedisResult[])(await Bounded(Db.ScriptEvaluateAsync(RedisScripts.Write, [DataKey(key)],
+        var result = (RedisResult[])(await Bounded(Eval(RedisScripts.Write, [DataKey(key)],
         [
             _prefix, EpochCandidate, key, startSeq, epoch, (long)Math.Max(1, ttl.TotalMilliseconds), payload,
             freshUntilUnixMs, failSafeUntilUnixMs, etag, string.Join('\n', tags), conditional ? "1" : "0",
@@ -94,7 +101,7 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
             InvalidationKind.Expire => "x",
             _ => "t",
         };
-        var result = (RedisResult[])(await Bounded(Db.ScriptEvaluateAsync(RedisScripts.Invalidate, [],
+        var result = (RedisResult[])(await Bounded(Eval(RedisScripts.Invalidate, [],
         [
             _prefix, EpochCandidate, op, name, nodeId, options.StreamMaxLength,
             (long)options.InvalidationMemory.TotalMilliseconds, (long)options.TagVersionRetention.TotalMilliseconds, nowUnixMs,
@@ -108,17 +115,17 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
 
     public async Task<(string Epoch, long Seq)> HelloAsync()
     {
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Hello, [], [_prefix, EpochCandidate]))!;
+        var result = (RedisResult[])(await Eval(RedisScripts.Hello, [], [_prefix, EpochCandidate]))!;
         return ((string)result[0]!, (long)result[1]);
     }
 
     /// <summary>Publishes this node's heartbeat (<see cref="RedisScripts.Heartbeat"/>), sent at <paramref name="sentMs"/> on its clock.</summary>
-    public Task HeartbeatAsync(long sentMs) => Bounded(Db.ScriptEvaluateAsync(RedisScripts.Heartbeat, [], [_prefix, EpochCandidate, nodeId, sentMs]));
+    public Task HeartbeatAsync(long sentMs) => Bounded(Eval(RedisScripts.Heartbeat, [], [_prefix, EpochCandidate, nodeId, sentMs]));
 
     /// <summary>Stream entries from <paramref name="fromSeq"/> on (at most <paramref name="max"/>), with the current epoch and sequence.</summary>
     public async Task<(string Epoch, long Seq, List<InvalidationMessage> Entries)> ReplayAsync(long fromSeq, int max)
     {
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Replay, [], [_prefix, EpochCandidate, fromSeq, max]))!;
+        var result = (RedisResult[])(await Eval(RedisScripts.Replay, [], [_prefix, EpochCandidate, fromSeq, max]))!;
         var epoch = (string)result[0]!;
         var entries = new List<InvalidationMessage>();
         foreach (var raw in (RedisResult[])result[2]!)
@@ -150,12 +157,12 @@ internal sealed class RedisLayer(IConnectionMultiplexer redis, CacheOptions opti
 
     /// <summary>What L2 holds for <paramref name="key"/> (<see cref="RedisScripts.Inspect"/>); read-only.</summary>
     public async Task<RedisResult[]> InspectAsync(string key) =>
-        (RedisResult[])(await Bounded(Db.ScriptEvaluateAsync(RedisScripts.Inspect, [DataKey(key)], [_prefix, key])))!;
+        (RedisResult[])(await Bounded(Eval(RedisScripts.Inspect, [DataKey(key)], [_prefix, key])))!;
 
     /// <summary>The current invalidation sequence and epoch ('' before the first cache call made one); read-only.</summary>
     public async Task<(long Seq, string Epoch)> SequenceAsync()
     {
-        var result = (RedisResult[])(await Bounded(Db.ScriptEvaluateAsync(RedisScripts.Sequence, [], [_prefix])))!;
+        var result = (RedisResult[])(await Bounded(Eval(RedisScripts.Sequence, [], [_prefix])))!;
         return ((long)result[0], (string)result[1]!);
     }
 

@@ -30,6 +30,11 @@ internal sealed class ReplayDestinations
         {
             _hosts.Add(HostKey(broker.Host, broker.Port, broker.Scheme));
             _virtualHost = VirtualHostOf(broker.AbsolutePath.Trim('/'));
+            // Every node of this deployment's cluster is this deployment's broker too (checked at start: valid here).
+            foreach (var (host, port) in RabbitMqNodes.Parse(connectionStrings.Value.RabbitMqNodes))
+            {
+                _hosts.Add(HostKey(host, port, broker.Scheme));
+            }
         }
 
         foreach (var host in options.Value.ReplayHosts)

@@ -16,4 +16,12 @@ public sealed class ConnectionStringsOptions
 
     /// <summary>AMQP URI, e.g. <c>amqp://guest:guest@127.0.0.1:56720/</c>.</summary>
     public string? RabbitMq { get; set; }
+
+    /// <summary>
+    /// Every node of a RabbitMQ cluster as <c>host:port</c>, comma-separated (e.g.
+    /// <c>127.0.0.1:56720,127.0.0.1:56722,127.0.0.1:56724</c>); unset for one broker. User, password and virtual host
+    /// come from <see cref="RabbitMq"/>; a client connects to the first node that answers and, when its node fails,
+    /// reconnects to the next (docs/adr/017).
+    /// </summary>
+    public string? RabbitMqNodes { get; set; }
 }

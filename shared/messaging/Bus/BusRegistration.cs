@@ -28,13 +28,27 @@ public static class BusRegistration
             x.UsingRabbitMq((context, cfg) =>
             {
                 var busOptions = context.GetRequiredService<IOptions<BusOptions>>().Value;
-                var uri = new Uri(context.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value.RabbitMq!);
+                var connectionStrings = context.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value;
+                var uri = new Uri(connectionStrings.RabbitMq!);
                 var (user, password) = Credentials(uri);
+                var nodes = RabbitMqNodes.Parse(connectionStrings.RabbitMqNodes);
                 cfg.Host(uri, h =>
                 {
                     h.Username(user);
                     h.Password(password);
                     h.ConnectionName(builder.Environment.ApplicationName);
+                    if (nodes.Count > 0)
+                    {
+                        // A cluster: MassTransit connects to the first node that answers and, when that node goes, to
+                        // the next; the queues are quorum queues, so a consumer goes on from any node (ADR 017).
+                        h.UseCluster(cluster =>
+                        {
+                            foreach (var (host, port) in nodes)
+                            {
+                                cluster.Node(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{host}:{port}"));
+                            }
+                        });
+                    }
                 });
                 if (prefix.Length > 0)
                 {
@@ -88,6 +102,15 @@ public static class BusRegistration
             if (!Uri.TryCreate(options.RabbitMq, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps") || string.IsNullOrEmpty(uri.Host))
             {
                 return ValidateOptionsResult.Fail($"{key} must be an amqp:// or amqps:// URI with a host, e.g. amqp://guest:guest@127.0.0.1:56720/");
+            }
+
+            try
+            {
+                RabbitMqNodes.Parse(options.RabbitMqNodes);
+            }
+            catch (FormatException e)
+            {
+                return ValidateOptionsResult.Fail($"{ConnectionStringsOptions.Section}:RabbitMqNodes: {e.Message} (expected host:port,host:port,… e.g. 127.0.0.1:56720,127.0.0.1:56722)");
             }
 
             return ValidateOptionsResult.Success;

@@ -9,15 +9,17 @@ namespace Platform.Messaging.Bus;
 /// <summary>
 /// RabbitMQ connections straight through RabbitMQ.Client, for the consumers that must take each delivery's bytes as
 /// they are and ack by hand (the dead-letter mover, the analytics ingest): MassTransit would deserialize every message
-/// into its own context first. From <c>ConnectionStrings:RabbitMq</c>. The caller owns recovery.
+/// into its own context first. From <c>ConnectionStrings:RabbitMq</c>, and on a cluster the first node of
+/// <c>ConnectionStrings:RabbitMqNodes</c> that answers. The caller owns recovery (reconnecting tries every node again).
 /// </summary>
 public sealed class RabbitMqConnector(IOptions<ConnectionStringsOptions> connectionStrings, IOptions<ServiceOptions> service)
 {
     public Task<IConnection> ConnectAsync(string purpose, CancellationToken cancellationToken)
     {
+        var broker = new Uri(connectionStrings.Value.RabbitMq!);
         var factory = new ConnectionFactory
         {
-            Uri = new Uri(connectionStrings.Value.RabbitMq!),
+            Uri = broker,
             ClientProvidedName = $"{service.Value.Name}:{service.Value.NodeName}:{purpose}",
             // One recovery path, the caller's: reconnect, redeclare, resubscribe, with backoff and logs.
             AutomaticRecoveryEnabled = false,
@@ -26,7 +28,8 @@ public sealed class RabbitMqConnector(IOptions<ConnectionStringsOptions> connect
             RequestedHeartbeat = TimeSpan.FromSeconds(20),
             ContinuationTimeout = TimeSpan.FromSeconds(20),
         };
-        return factory.CreateConnectionAsync(cancellationToken);
+        var nodes = RabbitMqNodes.Endpoints(broker, connectionStrings.Value.RabbitMqNodes);
+        return nodes.Count == 0 ? factory.CreateConnectionAsync(cancellationToken) : factory.CreateConnectionAsync(nodes, cancellationToken);
     }
 
     /// <summary>Failures that mean "the broker is unreachable or went away", as opposed to bugs.</summary>

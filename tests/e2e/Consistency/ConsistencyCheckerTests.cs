@@ -12,10 +12,13 @@ public sealed class ConsistencyCheckerTests(ITestOutputHelper output)
 {
     [Fact]
     [Trait("Category", "Consistency")]
-    public async Task ReadsStayWithinTheBoundLoseNoEventAndConvergeThroughEveryFault()
+    public Task ReadsStayWithinTheBoundLoseNoEventAndConvergeThroughEveryFault() => CheckAsync(output, replicated: false);
+
+    /// <summary>Runs the checker on a cluster of its own (or single servers) and asserts the report's targets.</summary>
+    internal static async Task CheckAsync(ITestOutputHelper output, bool replicated)
     {
         var settings = CheckerSettings.FromEnvironment();
-        await using var cluster = await ConsistencyCluster.StartAsync(output);
+        await using var cluster = await ConsistencyCluster.StartAsync(output, replicated);
         ConsistencyReport report;
         try
         {

@@ -30,9 +30,26 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
     private RedisServer? _redis;
     private TcpProxy? _redisProxy;
     private RabbitMqServer? _rabbit;
+    private IReadOnlyList<RabbitMqServer> _rabbitNodes = [];
+    private ReplicatedRedis? _replicatedRedis;
     private EventAudit? _audit;
 
-    private ConsistencyCluster(ITestOutputHelper output) => _output = output;
+    private ConsistencyCluster(ITestOutputHelper output, bool replicated)
+    {
+        _output = output;
+        Replicated = replicated;
+    }
+
+    /// <summary>
+    /// Servers as <c>./platform up --cluster</c> runs them (docs/scaling.md): three RabbitMQ nodes in one cluster and Redis
+    /// primary + replica + three Sentinels, instead of one of each (then <see cref="Redis"/> and <see cref="RedisProxy"/> do not exist).
+    /// </summary>
+    public bool Replicated { get; }
+
+    /// <summary>Every RabbitMQ node: the one, or the cluster's three (the first is <see cref="RabbitMq"/>).</summary>
+    public IReadOnlyList<RabbitMqServer> RabbitMqNodes => _rabbitNodes;
+
+    public ReplicatedRedis ReplicatedRedis => _replicatedRedis ?? throw new InvalidOperationException("not a replicated cluster");
 
     public TestDatabase Database => _database ?? throw new InvalidOperationException("not started");
 
@@ -55,9 +72,9 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
 
     public IEnumerable<ServiceProcess> Services => Invalidator is null ? CatalogNodes : [.. CatalogNodes, Invalidator];
 
-    public static async Task<ConsistencyCluster> StartAsync(ITestOutputHelper output)
+    public static async Task<ConsistencyCluster> StartAsync(ITestOutputHelper output, bool replicated = false)
     {
-        var cluster = new ConsistencyCluster(output);
+        var cluster = new ConsistencyCluster(output, replicated);
         try
         {
             await cluster.StartServersAsync();
@@ -138,7 +155,7 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
     /// <summary>Messages in the invalidator's queues on the checker's broker: queue name to ready + unacknowledged.</summary>
     public async Task<Dictionary<string, long>> InvalidatorQueueDepthsAsync()
     {
-        var text = await RabbitMq.ControlAsync("list_queues", "name", "messages");
+        var text = await ControlAnyNodeAsync("list_queues", "name", "messages");
         var depths = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -150,6 +167,35 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
         }
 
         return depths;
+    }
+
+    /// <summary>The RabbitMQ node whose member of the invalidator's quorum queue is its leader, or null while it has none.</summary>
+    public async Task<RabbitMqServer?> InvalidatorQueueLeaderAsync()
+    {
+        var text = await ControlAnyNodeAsync("list_queues", "name", "leader");
+        var leader = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split('\t'))
+            .FirstOrDefault(parts => parts.Length == 2 && parts[0] == InvalidatorQueue)?[1];
+        return RabbitMqNodes.FirstOrDefault(n => n.NodeName == leader);
+    }
+
+    /// <summary>rabbitmqctl on the first node that answers (in a cluster, one may be down or stopped on purpose).</summary>
+    private async Task<string> ControlAnyNodeAsync(params string[] args)
+    {
+        InvalidOperationException? last = null;
+        foreach (var node in RabbitMqNodes)
+        {
+            try
+            {
+                return await node.ControlAsync(args);
+            }
+            catch (InvalidOperationException e)
+            {
+                last = e;
+            }
+        }
+
+        throw last ?? new InvalidOperationException("no RabbitMQ node");
     }
 
     /// <summary>
@@ -233,9 +279,14 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
             await Quietly(() => _audit.DisposeAsync().AsTask());
         }
 
-        if (_rabbit is not null)
+        foreach (var node in _rabbitNodes)
         {
-            await Quietly(() => _rabbit.DisposeAsync().AsTask());
+            await Quietly(() => node.DisposeAsync().AsTask());
+        }
+
+        if (_replicatedRedis is not null)
+        {
+            await Quietly(() => _replicatedRedis.DisposeAsync().AsTask());
         }
 
         if (_redisProxy is not null)
@@ -256,6 +307,12 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
 
     private async Task StartServersAsync()
     {
+        if (Replicated)
+        {
+            await StartReplicatedServersAsync();
+            return;
+        }
+
         var database = CreateDatabaseAsync();
         var redis = RedisServer.StartAsync();
         var rabbit = RabbitMqServer.StartAsync();
@@ -269,12 +326,37 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
             _database = database.IsCompletedSuccessfully ? database.Result : null;
             _redis = redis.IsCompletedSuccessfully ? redis.Result : null;
             _rabbit = rabbit.IsCompletedSuccessfully ? rabbit.Result : null;
+            _rabbitNodes = _rabbit is null ? [] : [_rabbit];
         }
 
         _redisProxy = new TcpProxy(Redis.Port);
         _output.WriteLine($"servers: database {Database.Name}, redis 127.0.0.1:{Redis.Port} ({ProxiedNode} through 127.0.0.1:{RedisProxy.Port}), rabbitmq {RabbitMq.NodeName} on {RabbitMq.Port}");
-        _audit = await EventAudit.StartAsync(RabbitMq.AmqpUri, StartDeadline);
+        _audit = await EventAudit.StartAsync(RabbitMq.AmqpUri, null, StartDeadline);
     }
+
+    private async Task StartReplicatedServersAsync()
+    {
+        var database = CreateDatabaseAsync();
+        var redis = ReplicatedRedis.StartAsync();
+        var rabbit = RabbitMqServer.StartClusterAsync(3);
+        try
+        {
+            await Task.WhenAll(database, redis, rabbit);
+        }
+        finally
+        {
+            _database = database.IsCompletedSuccessfully ? database.Result : null;
+            _replicatedRedis = redis.IsCompletedSuccessfully ? redis.Result : null;
+            _rabbitNodes = rabbit.IsCompletedSuccessfully ? rabbit.Result : [];
+            _rabbit = _rabbitNodes.FirstOrDefault();
+        }
+
+        _output.WriteLine($"servers: database {Database.Name}, redis through Sentinels {ReplicatedRedis.Configuration} (servers {string.Join(", ", ReplicatedRedis.Ports)}), rabbitmq cluster {string.Join(", ", RabbitMqNodes.Select(n => $"{n.NodeName} on {n.Port}"))}");
+        _audit = await EventAudit.StartAsync(RabbitMq.AmqpUri, RabbitMqNodeList, StartDeadline);
+    }
+
+    /// <summary>Every node's AMQP endpoint as <c>ConnectionStrings:RabbitMqNodes</c> wants it; null for one node.</summary>
+    private string? RabbitMqNodeList => Replicated ? string.Join(',', RabbitMqNodes.Select(n => $"127.0.0.1:{n.Port}")) : null;
 
     private static async Task<TestDatabase> CreateDatabaseAsync()
     {
@@ -306,14 +388,26 @@ internal sealed class ConsistencyCluster : IAsyncDisposable
         await Eventually.TrueAsync(AllHealthyAsync, StartDeadline, "every service Healthy");
     }
 
-    private Dictionary<string, string> Settings(string name) => new()
+    private Dictionary<string, string> Settings(string name)
     {
-        // The application name tells whose session holds the relay lock.
-        ["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { ApplicationName = name }.ConnectionString,
-        // What ./platform gives its services: the client's own timeouts, abortConnect=false.
-        ["ConnectionStrings__Redis"] = $"127.0.0.1:{(name == ProxiedNode ? RedisProxy.Port : Redis.Port)},abortConnect=false",
-        ["ConnectionStrings__RabbitMq"] = RabbitMq.AmqpUri.ToString(),
-    };
+        var settings = new Dictionary<string, string>
+        {
+            // The application name tells whose session holds the relay lock.
+            ["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { ApplicationName = name }.ConnectionString,
+            // What ./platform gives its services: the client's own timeouts, abortConnect=false; in a cluster, the
+            // Sentinels and every RabbitMQ node.
+            ["ConnectionStrings__Redis"] = Replicated
+                ? ReplicatedRedis.Configuration
+                : $"127.0.0.1:{(name == ProxiedNode ? RedisProxy.Port : Redis.Port)},abortConnect=false",
+            ["ConnectionStrings__RabbitMq"] = RabbitMq.AmqpUri.ToString(),
+        };
+        if (RabbitMqNodeList is { } nodes)
+        {
+            settings["ConnectionStrings__RabbitMqNodes"] = nodes;
+        }
+
+        return settings;
+    }
 
     private async Task Quietly(Func<Task> step)
     {

@@ -31,10 +31,12 @@ internal sealed record ConsistencyReport(
     /// <summary>A fault that could not be injected or recovered from (named in its detail).</summary>
     public IEnumerable<WindowReport> BrokenFaults => Windows.Where(w => w.Detail?.Contains("FAILED", StringComparison.Ordinal) == true || w.Name != "baseline (no fault)" && w.HealthyAfterMs is null);
 
-    public static ConsistencyReport Create(CheckerSettings settings, ConsistencyHistory history, Evaluation evaluation, EventCounts events, double workloadMs, bool converged, double convergenceMs, HotSet hot) => new(
+    public static ConsistencyReport Create(CheckerSettings settings, ConsistencyHistory history, Evaluation evaluation, EventCounts events, double workloadMs, bool converged, double convergenceMs, HotSet hot, bool replicated) => new(
         DateTimeOffset.UtcNow,
         $"{Environment.ProcessorCount} cores, load average {LoadAverage()}",
-        $"{CheckerSettings.SecondsVariable}={settings.Duration.TotalSeconds:0} dotnet test tests/e2e --filter Category=Consistency",
+        replicated
+            ? $"{CheckerSettings.SecondsVariable}={settings.Duration.TotalSeconds:0} ./platform test --cluster --filter FullyQualifiedName~ClusterConsistencyChecker"
+            : $"{CheckerSettings.SecondsVariable}={settings.Duration.TotalSeconds:0} dotnet test tests/e2e --filter Category=Consistency",
         Math.Round(workloadMs / 1000, 1),
         settings.Bound.TotalMilliseconds,
         ConsistencyRun.DegradedL1Ttl.TotalMilliseconds,

@@ -61,10 +61,57 @@ internal sealed class ConsistencyRun(ConsistencyCluster cluster, CheckerSettings
         var (converged, convergenceMs) = await ConvergeAsync(hot);
         var events = await CountEventsAsync();
         var evaluation = _history.Evaluate(settings.Bound, baselineRate);
-        return ConsistencyReport.Create(settings, _history, evaluation, events, workloadMs, converged, convergenceMs, hot);
+        return ConsistencyReport.Create(settings, _history, evaluation, events, workloadMs, converged, convergenceMs, hot, cluster.Replicated);
     }
 
-    private List<(string Name, Func<FaultWindow, Task> Inject)> Faults() =>
+    private List<(string Name, Func<FaultWindow, Task> Inject)> Faults() => cluster.Replicated ? ClusterFaults() : SingleServerFaults();
+
+    /// <summary>
+    /// The faults of servers run as a cluster (docs/scaling.md): a RabbitMQ node dies, a Redis primary dies and Sentinel
+    /// promotes its replica (invalidations the replica had not received are lost: the nodes must notice and resync),
+    /// a RabbitMQ node leaves the cluster's work and comes back.
+    /// </summary>
+    private List<(string Name, Func<FaultWindow, Task> Inject)> ClusterFaults() =>
+    [
+        ("rabbitmq kill -9 of the invalidator queue's leader + restart", async fault =>
+        {
+            var leader = await QueueLeaderAsync(null);
+            await leader.KillAsync();
+            var next = await QueueLeaderAsync(leader);
+            fault.Detail = $"leader {leader.NodeName} killed, {next.NodeName} elected";
+            await leader.RestartAsync();
+        }),
+        ("redis primary kill -9, Sentinel promotes the replica", async fault =>
+        {
+            var (killed, promoted, promotedAfterMs) = await cluster.ReplicatedRedis.KillPrimaryAsync();
+            fault.Detail = $"primary :{killed} killed, :{promoted} promoted after {promotedAfterMs} ms; :{killed} back as its replica";
+        }),
+        ($"rabbitmq node of the queue's leader cut off (stop_app) {settings.RedisPause.TotalSeconds:0.#} s, start_app", async fault =>
+        {
+            var leader = await QueueLeaderAsync(null);
+            await leader.StopAppAsync();
+            try
+            {
+                // The fault's length, not a wait for a condition: the other two nodes carry on meanwhile.
+                await Task.Delay(settings.RedisPause);
+                fault.Detail = $"{leader.NodeName} stopped; leader meanwhile {(await cluster.InvalidatorQueueLeaderAsync())?.NodeName ?? "none"}";
+            }
+            finally
+            {
+                await leader.StartAppAsync();
+            }
+        }),
+    ];
+
+    /// <summary>The node leading the invalidator's queue; with <paramref name="other"/>, waits for a leader other than it.</summary>
+    private async Task<RabbitMqServer> QueueLeaderAsync(RabbitMqServer? other)
+    {
+        RabbitMqServer? leader = null;
+        await Eventually.TrueAsync(async () => (leader = await cluster.InvalidatorQueueLeaderAsync()) is not null && leader != other, RecoveryDeadline, "a leader of the invalidator's queue");
+        return leader!;
+    }
+
+    private List<(string Name, Func<FaultWindow, Task> Inject)> SingleServerFaults() =>
     [
         ("redis kill -9 + restart", async fault =>
         {

@@ -22,7 +22,8 @@ internal sealed class EventAudit : IAsyncDisposable
 
     public AuditedMessages Received => _host.Services.GetRequiredService<AuditedMessages>();
 
-    public static async Task<EventAudit> StartAsync(Uri broker, TimeSpan deadline)
+    /// <summary>Starts it on <paramref name="broker"/>, or on a cluster's <paramref name="nodes"/> (<c>ConnectionStrings:RabbitMqNodes</c>).</summary>
+    public static async Task<EventAudit> StartAsync(Uri broker, string? nodes, TimeSpan deadline)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -31,6 +32,7 @@ internal sealed class EventAudit : IAsyncDisposable
         // Broker restarts are part of the run: MassTransit's reconnect warnings are expected noise.
         builder.Logging.AddFilter("MassTransit", LogLevel.Error);
         builder.Configuration["ConnectionStrings:RabbitMq"] = broker.ToString();
+        builder.Configuration["ConnectionStrings:RabbitMqNodes"] = nodes;
         builder.Configuration["Bus:PrefetchCount"] = "500";
         builder.Services.AddSingleton<AuditedMessages>();
         builder.AddPlatformBus(x => x.AddConsumer<AuditConsumer>(typeof(AuditConsumerDefinition)));
