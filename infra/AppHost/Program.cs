@@ -5,18 +5,21 @@ using Microsoft.Extensions.Configuration;
 // PostgreSQL, Redis and RabbitMQ are the servers `./platform servers` starts (no Docker engine here): they come in as
 // connection strings, and every service's `migrate` verb and the catalog's `seed` run once before the nodes start.
 // The services are the rows of infra/services.tsv, the list ./platform and the test fixtures read too.
-// Started by `./platform up --aspire`, which passes the connection strings and keys from .platform/env.
+// Started by `./platform up --aspire`, which passes each service's own connection strings and key.
 var builder = DistributedApplication.CreateBuilder(args);
 
-var postgres = builder.AddConnectionString("Postgres");
-var redis = builder.AddConnectionString("Redis");
-var rabbitMq = builder.AddConnectionString("RabbitMq");
+// The admin connection strings, used by a service only when no connection string of its own is given (the AppHost test,
+// which isolates the services in a database of its own). ./platform up --aspire gives each service its own user on
+// every server, as ./platform up does: ConnectionStrings:{user}-{server} (user = the schema it owns, infra/services.tsv).
+string[] servers = ["Postgres", "Redis", "RabbitMq"];
+var connections = new Dictionary<string, IResourceBuilder<IResourceWithConnectionString>>();
 
 // Each service receives only the keys its own endpoints check (catalog: writes; invalidator: ops).
-var keys = new Dictionary<string, (string Name, string Scope, IResourceBuilder<ParameterResource> Key)>
+// The same key names and scopes as ./platform up gives them (service_env).
+var keys = new Dictionary<string, (string Name, string[] Scopes, IResourceBuilder<ParameterResource> Key)>
 {
-    ["Catalog.Api"] = ("catalog-writer", "catalog:write", builder.AddParameter("catalog-write-key", secret: true)),
-    ["CacheInvalidator"] = ("ops", "ops:admin", builder.AddParameter("ops-api-key", secret: true)),
+    ["Catalog.Api"] = ("catalog-writer", ["catalog:write"], builder.AddParameter("catalog-write-key", secret: true)),
+    ["CacheInvalidator"] = ("ops", ["ops:admin", "cache:invalidate"], builder.AddParameter("ops-api-key", secret: true)),
 };
 
 var root = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".."));
@@ -71,13 +74,19 @@ IResourceBuilder<ExecutableResource> Configure(IResourceBuilder<ExecutableResour
 {
     resource
         .WithOtlpExporter()
-        .WithReference(postgres)
-        .WithReference(redis)
-        .WithReference(rabbitMq)
         .WithEnvironment("Service__NodeName", nodeName)
         // As under ./platform up: production settings, not the project's launch profile.
         .WithEnvironment("DOTNET_ENVIRONMENT", "Production")
         .WithEnvironment("ASPNETCORE_ENVIRONMENT", "Production");
+    foreach (var server in servers)
+    {
+        // The analytics aggregator has no Redis user (it does not use Redis): it gets no Redis connection string.
+        if (Connection(service.Schema, server) is { } connection)
+        {
+            resource.WithReference(connection, server);
+        }
+    }
+
     foreach (var (name, value) in serviceSettings)
     {
         resource.WithEnvironment(name, value);
@@ -87,11 +96,39 @@ IResourceBuilder<ExecutableResource> Configure(IResourceBuilder<ExecutableResour
     {
         resource
             .WithEnvironment("Auth__ApiKeys__0__Name", key.Name)
-            .WithEnvironment("Auth__ApiKeys__0__Key", key.Key)
-            .WithEnvironment("Auth__ApiKeys__0__Scopes__0", key.Scope);
+            .WithEnvironment("Auth__ApiKeys__0__Key", key.Key);
+        for (var i = 0; i < key.Scopes.Length; i++)
+        {
+            resource.WithEnvironment($"Auth__ApiKeys__0__Scopes__{i}", key.Scopes[i]);
+        }
     }
 
     return resource;
+}
+
+// The service's own connection string to a server when one is configured, else the shared one; null when per-service
+// ones are configured but this service has none for that server.
+IResourceBuilder<IResourceWithConnectionString>? Connection(string user, string server)
+{
+    var name = $"{user}-{server.ToLowerInvariant()}";
+    if (connections.TryGetValue(name, out var own))
+    {
+        return own;
+    }
+
+    if (builder.Configuration.GetConnectionString(name) is { Length: > 0 })
+    {
+        return connections[name] = builder.AddConnectionString(name);
+    }
+
+    var perService = builder.Configuration.GetSection("ConnectionStrings").GetChildren()
+        .Any(child => child.Key.EndsWith("-" + server.ToLowerInvariant(), StringComparison.Ordinal));
+    if (perService)
+    {
+        return null;
+    }
+
+    return connections.TryGetValue(server, out var shared) ? shared : connections[server] = builder.AddConnectionString(server);
 }
 
 /// <summary>One row of infra/services.tsv: node, HTTP port, project folder, assembly, database schema.</summary>

@@ -94,6 +94,47 @@ public sealed class LeastPrivilegeTests
         Assert.True(connection.IsOpen);
     }
 
+    [Fact]
+    public async Task RabbitMqConfinesEachServiceToItsOwnExchangesAndQueues()
+    {
+        // Declaring an existing exchange with its own arguments needs configure on it; a basic.get needs read on the
+        // queue; each refusal closes the channel (403), so each try gets its own. Nothing is created or taken.
+        await using var catalog = await ConnectAsync("catalog");
+        await using var analytics = await ConnectAsync("analytics");
+        await using var invalidator = await ConnectAsync("invalidator");
+
+        // Allowed: the relay declares its events' exchanges; the invalidator the contracts it binds and its own queue's.
+        await DeclareExchangeAsync(catalog, "Platform.Contracts.Catalog:ProductUpdated");
+        await DeclareExchangeAsync(invalidator, "Platform.Contracts.Catalog:ProductUpdated");
+        await DeclareExchangeAsync(invalidator, "cache-invalidator");
+        await DeclareExchangeAsync(analytics, "analytics-aggregator");
+
+        // Refused: another service's queue or exchange, and forging another service's events.
+        await AssertRefusedAsync(catalog, channel => channel.ExchangeDeclareAsync("cache-invalidator", ExchangeType.Fanout, durable: true));
+        await AssertRefusedAsync(catalog, channel => channel.BasicGetAsync("cache-invalidator", autoAck: false));
+        await AssertRefusedAsync(catalog, channel => channel.QueueDeclareAsync("anything-" + Guid.NewGuid().ToString("N"), durable: false, exclusive: true, autoDelete: true));
+        await AssertRefusedAsync(analytics, channel => channel.BasicGetAsync("cache-invalidator", autoAck: false));
+        await AssertRefusedAsync(analytics, channel => channel.ExchangeDeclareAsync("Platform.Contracts.Caching:CacheInvalidationRequested", ExchangeType.Fanout, durable: true));
+        await AssertRefusedAsync(invalidator, channel => channel.BasicGetAsync("analytics-aggregator", autoAck: false));
+        await AssertRefusedAsync(invalidator, channel => channel.ExchangeBindAsync("analytics-aggregator", "Platform.Contracts.Catalog:ProductUpdated", ""));
+    }
+
+    private static Task<IConnection> ConnectAsync(string user) =>
+        new ConnectionFactory { Uri = new Uri(TestServers.ServiceCredentials("RABBITMQ", user)) }.CreateConnectionAsync();
+
+    private static async Task DeclareExchangeAsync(IConnection connection, string name)
+    {
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.ExchangeDeclareAsync(name, ExchangeType.Fanout, durable: true);
+    }
+
+    private static async Task AssertRefusedAsync(IConnection connection, Func<IChannel, Task> operation)
+    {
+        await using var channel = await connection.CreateChannelAsync();
+        var refused = await Assert.ThrowsAsync<OperationInterruptedException>(() => operation(channel));
+        Assert.Equal((ushort)Constants.AccessRefused, refused.ShutdownReason?.ReplyCode);
+    }
+
     private static async Task ExecuteAsync(NpgsqlDataSource source, string sql)
     {
         await using var command = source.CreateCommand(sql);
