@@ -14,15 +14,19 @@ namespace Platform.Benchmarks.Reporting;
 internal static class SuiteCommand
 {
     public const string Help = """
-        usage: ./platform bench [--quick] [--long] [--only NAME,...] [--out DIR]
+        usage: ./platform bench [--quick] [--long [--cluster]] [--only NAME,...] [--out DIR]
         Make sure the servers and services are up (./platform up when they are not), build the benchmarks
         (Release), run each one in turn against the local system, then write DIR/<UTC time>.json (every
         figure with its load average, the machine, server versions, commit) and DIR/<UTC time>.md (the
         tables; a figure with a baseline shows value ÷ baseline, both measured in this run). A failed
         benchmark is reported as failed and the others still run; the exit code is then 1.
-          --quick          small counts: about 5 minutes in all (the full run takes about 15 here; timeouts allow more)
+          --quick          small counts: about 5 minutes in all (the full run takes about 15 here; timeouts allow more);
+                           with --long the long suites run at their short sizes
           --long           also run the long consistency checker (600 s) and the long bad-input suite
                            (2,000 cases per endpoint); fusion-peer counts its coherence scenarios over 20 trials
+          --cluster        with --long: also the consistency checker against a cluster it starts itself (3 RabbitMQ
+                           nodes, Redis primary + replica + 3 Sentinels; 600 s; docs/scaling.md); alone:
+                           ./platform bench --long --cluster --only cluster-consistency
           --only NAMES     comma-separated names from: {0}
                            (and with --long: {1})
           --out DIR        where the results go (default bench/results, git-ignored)
@@ -39,7 +43,8 @@ internal static class SuiteCommand
 
         var quick = options.Flag("--quick");
         var longRun = options.Flag("--long");
-        var selected = SuitePlan.Select(options.Text("--only"), longRun);
+        var cluster = options.Flag("--cluster");
+        var selected = SuitePlan.Select(options.Text("--only"), longRun, cluster);
         var root = Repository.Root();
         var output = Path.GetFullPath(options.Text("--out") ?? Path.Combine(root, "bench", "results"));
         var check = options.Flag("--check");
@@ -55,24 +60,24 @@ internal static class SuiteCommand
         var parts = Path.Combine(root, ".platform", "bench", stamp);
         Directory.CreateDirectory(parts);
         Directory.CreateDirectory(output);
-        var consistencyFile = Path.Combine(output, stamp + "-consistency.json");
+        string ReportFile(string name) => Path.Combine(output, $"{stamp}-{name}.json");
         var loadBefore = Machine.LoadAverage();
         Step($"benchmark run {stamp} ({(quick ? "quick" : "full")}{(longRun ? ", long" : "")}): {string.Join(' ', selected)}; load average {loadBefore}");
 
         var runs = new List<SuiteRun>();
         foreach (var step in steps)
         {
-            runs.Add(await RunStepAsync(step, quick, parts, consistencyFile));
+            runs.Add(await RunStepAsync(step, quick, parts, ReportFile(step.Name)));
         }
 
         Step("report");
         var versions = await ServerVersions.ReadAsync(root);
         return await SuiteReport.WriteAsync(new SuiteReportInput(
-            runs, Path.Combine(output, stamp), stamp, quick, longRun, longRun ? consistencyFile : null, versions,
+            runs, Path.Combine(output, stamp), stamp, quick, longRun, longRun ? ReportFile : null, versions,
             loadBefore, Machine.LoadAverage(), (int)wall.Elapsed.TotalSeconds));
     }
 
-    private static async Task<SuiteRun> RunStepAsync(SuiteStep step, bool quick, string parts, string consistencyFile)
+    private static async Task<SuiteRun> RunStepAsync(SuiteStep step, bool quick, string parts, string reportFile)
     {
         var log = Path.Combine(parts, step.Name + ".log");
         var results = Path.Combine(parts, step.Name + ".json");
@@ -86,12 +91,16 @@ internal static class SuiteCommand
                 start.ArgumentList.Add(argument);
             }
 
-            foreach (var (key, value) in SuitePlan.LongRunEnvironment)
+            // --quick --long runs the suites at their short sizes (the checker's 2 min, not 600 s): a smoke run.
+            foreach (var (key, value) in quick ? new Dictionary<string, string>() : SuitePlan.LongRunEnvironment)
             {
                 start.Environment[key] = value;
             }
 
-            start.Environment["PLATFORM_CONSISTENCY_REPORT"] = consistencyFile;
+            if (SuitePlan.WritesConsistencyReport(step.Name))
+            {
+                start.Environment["PLATFORM_CONSISTENCY_REPORT"] = reportFile;
+            }
             Step($"{step.Name} (long): dotnet {string.Join(' ', start.ArgumentList)} (load average {loadBefore})");
         }
         else

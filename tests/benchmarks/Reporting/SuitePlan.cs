@@ -19,6 +19,12 @@ internal static class SuitePlan
     /// <summary>Only with <c>--long</c>: the long consistency checker and the long bad-input suite.</summary>
     public static readonly IReadOnlyList<string> LongRuns = ["consistency", "bad-input"];
 
+    /// <summary>Only with <c>--long --cluster</c>: the consistency checker on servers run as a cluster (docs/scaling.md).</summary>
+    public static readonly IReadOnlyList<string> ClusterRuns = ["cluster-consistency"];
+
+    /// <summary>The steps that write a consistency checker report (<c>PLATFORM_CONSISTENCY_REPORT</c>).</summary>
+    public static bool WritesConsistencyReport(string name) => name is "consistency" or "cluster-consistency";
+
     /// <summary>The long test suites' own settings (environment variables their fixtures read).</summary>
     public static readonly IReadOnlyDictionary<string, string> LongRunEnvironment = new Dictionary<string, string>
     {
@@ -49,25 +55,38 @@ internal static class SuitePlan
                 ["analytics", "--events", "1000000", "--bus-events", "200000", "--queries", "2000", "--history-days", "120"]), timeout),
             "cold-start" => new SuiteStep(name, Pick(["cold-start", "--trials", "1", "--requests", "100"], ["cold-start", "--trials", "3", "--requests", "200"]), timeout),
             "consistency" => new SuiteStep(name, ["test", Path.Combine(repositoryRoot, "tests", "e2e"), "--filter", "Category=Consistency"], TimeSpan.FromSeconds(2400), IsTestSuite: true),
+            // The checker starts its own cluster (3 RabbitMQ nodes, Redis primary + replica + 3 Sentinels) and kills in it.
+            "cluster-consistency" => new SuiteStep(name, ["test", Path.Combine(repositoryRoot, "tests", "e2e"), "--filter", "Category=Cluster&FullyQualifiedName~ClusterConsistencyChecker"], TimeSpan.FromSeconds(2400), IsTestSuite: true),
             "bad-input" => new SuiteStep(name, ["test", Path.Combine(repositoryRoot, "Platform.sln"), "--filter", "Category=BadInput"], TimeSpan.FromSeconds(2400), IsTestSuite: true),
             _ => throw new BenchOptionException($"bench: unknown benchmark '{name}' in --only (one of: {string.Join(' ', Runners.Concat(LongRuns))})"),
         };
     }
 
     /// <summary>The names to run: <paramref name="only"/> (comma-separated) checked against the lists, or every runner.</summary>
-    public static IReadOnlyList<string> Select(string? only, bool longRun)
+    public static IReadOnlyList<string> Select(string? only, bool longRun, bool cluster = false)
     {
+        if (cluster && !longRun)
+        {
+            throw new BenchOptionException("bench: --cluster runs only with --long (it adds the cluster consistency checker)");
+        }
+
+        var known = Runners.Concat(LongRuns).Concat(cluster ? ClusterRuns : []).ToList();
         if (only is null)
         {
-            return longRun ? [.. Runners, .. LongRuns] : Runners;
+            return longRun ? [.. Runners, .. LongRuns, .. cluster ? ClusterRuns : []] : Runners;
         }
 
         var names = only.Split(',');
         foreach (var name in names)
         {
-            if (!Runners.Contains(name) && !LongRuns.Contains(name))
+            if (ClusterRuns.Contains(name) && !cluster)
             {
-                throw new BenchOptionException($"bench: unknown benchmark '{name}' in --only (one of: {string.Join(' ', Runners.Concat(LongRuns))})");
+                throw new BenchOptionException($"bench: '{name}' runs only with --long --cluster");
+            }
+
+            if (!known.Contains(name))
+            {
+                throw new BenchOptionException($"bench: unknown benchmark '{name}' in --only (one of: {string.Join(' ', known)})");
             }
 
             if (!longRun && LongRuns.Contains(name))

@@ -23,7 +23,7 @@ internal static partial class SuiteReport
             v.DotnetSdk, v.Postgresql, v.Redis, v.Rabbitmq, v.Erlang);
         var git = new SuiteGit(v.GitCommit, v.GitDirty);
         var load = new SuiteLoad(input.LoadBefore, input.LoadAfter);
-        var (stamp, quick, longRun, consistencyFile, output) = (input.Stamp, input.Quick, input.Long, input.ConsistencyFile, input.Output);
+        var (stamp, quick, longRun, reportFile, output) = (input.Stamp, input.Quick, input.Long, input.ConsistencyReportFile, input.Output);
         var wall = input.WallSeconds;
 
         var runs = new List<RunnerResult>();
@@ -31,7 +31,7 @@ internal static partial class SuiteReport
         {
             var seconds = step.Seconds.ToString(CultureInfo.InvariantCulture);
             var run = step.IsTestSuite
-                ? TestRun(step.Name, step.ExitCode, seconds, step.Log, step.Output, step.Name == "consistency" ? consistencyFile : null)
+                ? TestRun(step.Name, step.ExitCode, seconds, step.Log, step.Output, SuitePlan.WritesConsistencyReport(step.Name) ? reportFile?.Invoke(step.Name) : null)
                 : await BenchRunAsync(step.Output, step.Name, step.ExitCode, seconds, step.Log);
             // Test runs are summarised here, after the fact: their figures carry the load at the end of the run.
             runs.Add(run with
@@ -42,6 +42,7 @@ internal static partial class SuiteReport
             });
         }
 
+        var consistencyFile = reportFile?.Invoke("consistency");
         JsonNode? consistency = consistencyFile is not null && File.Exists(consistencyFile) ? JsonNode.Parse(await File.ReadAllTextAsync(consistencyFile)) : null;
         var failed = runs.Where(r => r.Status != "ok").Select(r => r.Runner).ToList();
         var suite = new Suite(stamp, quick ? "quick" : "full", longRun, wall, git, machine, load, failed, runs, consistency);
@@ -86,7 +87,12 @@ internal static partial class SuiteReport
     {
         var results = new BenchResults(name, []);
         var totals = TestTotals.Read(trxFolder);
-        var section = name == "consistency" ? "Consistency checker (long)" : "Bad-input suite (long)";
+        var section = name switch
+        {
+            "consistency" => "Consistency checker (long)",
+            "cluster-consistency" => "Consistency checker on a cluster (long)",
+            _ => "Bad-input suite (long)",
+        };
         results.Add(section, "tests passed", totals.Passed, "");
         results.Add(section, "tests failed", totals.Failed, "", target: Target.AtMost(0, ""));
         if (totals.Passed + totals.Failed == 0)
@@ -216,7 +222,7 @@ internal static partial class SuiteReport
 
 /// <summary>What <see cref="SuiteCommand"/> hands the report: the steps it ran and what it read of the machine.</summary>
 internal sealed record SuiteReportInput(
-    IReadOnlyList<SuiteRun> Runs, string Output, string Stamp, bool Quick, bool Long, string? ConsistencyFile, ServerVersions Versions,
+    IReadOnlyList<SuiteRun> Runs, string Output, string Stamp, bool Quick, bool Long, Func<string, string>? ConsistencyReportFile, ServerVersions Versions,
     string LoadBefore, string LoadAfter, int WallSeconds);
 
 internal sealed record Suite(
