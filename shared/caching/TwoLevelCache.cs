@@ -224,7 +224,7 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
     }
 
     private bool IsFresh(L2Entry entry) =>
-        !entry.Expired && entry.FreshUntilUnixMs > _clock.UnixMs && entry.StartSeq >= (_backplane?.L2FloorSeq ?? 0);
+        !entry.Expired && entry.FreshUntilUnixMs > _clock.UnixMs && _backplane is not { L2Suspect: true } && entry.StartSeq >= (_backplane?.L2FloorSeq ?? 0);
 
     // ------------------------------------------------------------------ writes and invalidations
 

@@ -157,6 +157,36 @@ public sealed class DeafNodeTests
     }
 
     [Fact]
+    public async Task RedisAnsweringAgainBeforeTheNodeHearsDoesNotServeAnEntryWhoseEvictionFailed()
+    {
+        // The moment between Redis answering again (unfrozen here; a replica promoted by Sentinel in the cluster checker,
+        // which found this) and the node's resumption, when it raises its L2 floor: slow heartbeats stretch it to
+        // seconds. Node A never read the key, so only L2 could give it the old value.
+        await using var redis = await RedisServer.StartAsync();
+        await using var cluster = await CacheCluster.StartAsync(redis.Configuration, redis.Port, 2, o =>
+        {
+            o.HeartbeatInterval = TimeSpan.FromSeconds(2);
+            o.HeartbeatTimeout = TimeSpan.FromSeconds(3);
+            o.DegradedL1Ttl = TimeSpan.FromSeconds(4);
+        });
+        var (a, b) = (cluster[0], cluster[1]);
+        var source = "v1";
+        Task<string> Read(CacheFactoryContext context, CancellationToken cancellationToken) => Task.FromResult(Volatile.Read(ref source));
+        Assert.Equal("v1", await b.GetOrSetAsync("k", Read, Hour));
+
+        await redis.PauseAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(!b.IsRedisConnected), Deadline, "node B's client gave up on its connection");
+        await Eventually.TrueAsync(() => Task.FromResult(!a.IsBackplaneConnected), Deadline, "node A deaf (its heartbeats failed)");
+        Volatile.Write(ref source, "v2");
+        await Assert.ThrowsAsync<CacheUnavailableException>(async () => await b.RemoveAsync("k"));
+        await redis.ResumeAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(a.IsRedisConnected), Deadline, "node A's client connected again");
+
+        Assert.False(a.IsBackplaneConnected, "node A resumed hearing before the read; the test needs the moment before");
+        Assert.Equal("v2", await a.GetOrSetAsync("k", Read, Hour));
+    }
+
+    [Fact]
     public async Task ANodeThatHearsKeepsTrustingItsL1PastTheDegradedTtl()
     {
         // A generous heartbeat timeout: on a loaded machine a 250 ms gap between heartbeats happens, and this test is

@@ -44,7 +44,8 @@ internal sealed class RedisBackplane : IAsyncDisposable
     private long _lastBeatReceivedMs;
     private long _lifeSeenMs;
     private long _l2FloorSeq;
-    private int _redisFailed;
+    private long _redisFailures;
+    private long _failuresCovered;
     private volatile bool _catchUpNeeded;
     private volatile bool _subscribed;
 
@@ -86,6 +87,15 @@ internal sealed class RedisBackplane : IAsyncDisposable
     /// Each key is then read from its source once and stored again.
     /// </summary>
     public long L2FloorSeq => Interlocked.Read(ref _l2FloorSeq);
+
+    /// <summary>
+    /// True from a failed Redis call of this node's backplane until hearing resumes past it (with
+    /// <see cref="L2FloorSeq"/> raised if the node was deaf): L2 entries are then not used. Redis that answers again
+    /// (restarted, unfrozen, or a replica just promoted by Sentinel) may still hold entries whose evictions failed while
+    /// it was gone, and until the floor is set nothing tells those apart — found by the cluster checker, a read served
+    /// from the promoted replica 1.5 s stale between its promotion and the node's resumption.
+    /// </summary>
+    public bool L2Suspect => Interlocked.Read(ref _redisFailures) != Interlocked.Read(ref _failuresCovered);
 
     public long LastApplied => Interlocked.Read(ref _lastApplied);
 
@@ -233,7 +243,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
             // Its absence is the signal: the node turns deaf when no heartbeat comes back in time.
-            Volatile.Write(ref _redisFailed, 1);
+            Interlocked.Increment(ref _redisFailures);
         }
     }
 
@@ -283,7 +293,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
                 _catchUpNeeded = true;
-                Volatile.Write(ref _redisFailed, 1);
+                Interlocked.Increment(ref _redisFailures);
                 await DelayAsync(TimeSpan.FromMilliseconds(100), token);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -367,7 +377,9 @@ internal sealed class RedisBackplane : IAsyncDisposable
             }
         }
 
-        var redisFailed = Interlocked.Exchange(ref _redisFailed, 0) == 1;
+        // Covered only once the floor is in place: until then L2 stays suspect (a resync just reset the floor to 0).
+        var failures = Interlocked.Read(ref _redisFailures);
+        var redisFailed = failures != Interlocked.Read(ref _failuresCovered);
         if (deaf)
         {
             if (redisFailed)
@@ -389,6 +401,10 @@ internal sealed class RedisBackplane : IAsyncDisposable
         }
 
         Interlocked.Exchange(ref _lastHeardMs, beat.SentMs);
+        if (redisFailed)
+        {
+            Interlocked.Exchange(ref _failuresCovered, failures);
+        }
     }
 
     private void Apply(InvalidationMessage message, bool replayed = false)
