@@ -7,6 +7,7 @@ using Platform.Hosting;
 using Platform.Hosting.Configuration;
 using Platform.Hosting.Connections;
 using Platform.Hosting.Security;
+using Microsoft.Extensions.Options;
 using Platform.Messaging.Bus;
 
 namespace CacheInvalidator;
@@ -33,6 +34,10 @@ public static class CacheInvalidatorExtensions
         }
 
         builder.AddPlatformBus(bus => bus.AddConsumer<InvalidationConsumer>(typeof(InvalidationConsumerDefinition)));
+        builder.Services.AddSingleton(sp => new InvalidationQueueHealthCheck(
+            sp.GetRequiredService<RabbitMqConnector>(),
+            sp.GetRequiredService<IOptions<BusOptions>>().Value.Prefixed(sp.GetRequiredService<IOptions<InvalidatorOptions>>().Value.QueueName)));
+        builder.Services.AddHealthChecks().AddCheck<InvalidationQueueHealthCheck>("invalidation-queue");
         builder.AddDeadLetters();
         builder.AddApiKeyAuthentication(OpsScopes.Admin, CacheScopes.Invalidate);
         builder.AddOpsConsole();
