@@ -1,13 +1,13 @@
 using CacheInvalidator.Invalidation;
 using CacheInvalidator.OpsConsole;
 using CacheInvalidator.Requests;
+using Microsoft.Extensions.Options;
 using Platform.Caching;
 using Platform.DeadLetters;
 using Platform.Hosting;
 using Platform.Hosting.Configuration;
 using Platform.Hosting.Connections;
 using Platform.Hosting.Security;
-using Microsoft.Extensions.Options;
 using Platform.Messaging.Bus;
 
 namespace CacheInvalidator;

@@ -18,8 +18,6 @@ public sealed class InvalidationQueueHealthCheck(RabbitMqConnector connector, st
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IConnection? _connection;
 
-    public string Queue => queue;
-
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken);

@@ -114,8 +114,7 @@ internal static class PublishPathBenchmark
 
     private static async Task<List<double>> DirectAsync(string rabbit, IBus bus, string[] payloads, int inFlight, RelayBenchmark.Sink sink, int rounds)
     {
-        bus.Topology.PublishTopology.GetMessageTopology<ProductViewed>().TryGetPublishAddress(bus.Address, out var address);
-        var exchange = address!.AbsolutePath.Split('/').Last();
+        var exchange = PublishExchange<ProductViewed>(bus);
         var factory = new ConnectionFactory { Uri = new Uri(rabbit) };
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true, outstandingPublisherConfirmationsRateLimiter: null));
@@ -142,6 +141,14 @@ internal static class PublishPathBenchmark
         }
 
         return results;
+    }
+
+    /// <summary>The exchange MassTransit publishes <typeparamref name="T"/> to on this bus.</summary>
+    internal static string PublishExchange<T>(IBus bus)
+        where T : class
+    {
+        bus.Topology.PublishTopology.GetMessageTopology<T>().TryGetPublishAddress(bus.Address, out var address);
+        return address!.AbsolutePath.Split('/').Last();
     }
 
     internal static byte[] Envelope(Guid id, string urn, string payload)
