@@ -5,6 +5,7 @@ using Catalog.Api.Categories;
 using Catalog.Api.Data;
 using Catalog.Api.Http;
 using Catalog.Api.Products;
+using Catalog.Api.Writes;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -33,7 +34,7 @@ public static class CatalogExtensions
         builder.AddApiKeyAuthentication(CatalogScopes.Write);
         builder.AddPlatformRateLimiting();
         builder.AddViewLimits();
-        // Before ready: the hot read paths (every content coding, HEAD) and EF Core's model and query pipeline of the writes.
+        // Before ready: the hot read paths (every content coding, HEAD) and one product update through the PUT pipeline, rolled back.
         builder.AddWarmUp(plan =>
         {
             plan.Paths.AddRange([
@@ -41,21 +42,7 @@ public static class CatalogExtensions
                 "/api/products?category=1&sort=price_asc", "/api/products/1", "/api/products/popular?category=1",
                 "/api/analytics/categories/1/daily",
             ]);
-            plan.Steps.Add(static async (services, cancellationToken) =>
-            {
-                await using var scope = services.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
-                await db.Categories.Where(c => c.Id == 0).FirstOrDefaultAsync(cancellationToken);
-                // EF Core's update pipeline costs a first write ~1-3 s of JIT: run one, rolled back (nothing is kept, no event).
-                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-                if (await db.Products.OrderBy(p => p.Id).FirstOrDefaultAsync(cancellationToken) is { } product)
-                {
-                    product.Description += " ";
-                    await db.SaveChangesAsync(cancellationToken);
-                }
-
-                await transaction.RollbackAsync(cancellationToken);
-            });
+            plan.Steps.Add(WriteWarmUp.RunAsync);
         });
 
         builder.Services.AddValidatedOptions<CatalogOptions>(CatalogOptions.Section);

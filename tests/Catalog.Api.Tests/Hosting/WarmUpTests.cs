@@ -3,7 +3,10 @@ using Platform.Testing;
 
 namespace Catalog.Api.Tests.Hosting;
 
-/// <summary>The catalog's warm-up runs a write through EF Core to compile its update pipeline, and keeps none of it.</summary>
+/// <summary>
+/// The catalog's warm-up runs product updates through the PUT pipeline (a refused one fails the warm-up, so "warmed in"
+/// says they went through), and keeps none of them.
+/// </summary>
 public sealed class WarmUpTests(SeededCatalogFixture fixture) : IClassFixture<SeededCatalogFixture>
 {
     [Fact]
