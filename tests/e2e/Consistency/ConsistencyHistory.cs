@@ -15,7 +15,7 @@ internal sealed class ConsistencyHistory
     private readonly ConcurrentQueue<Read> _reads = new();
     private readonly ConcurrentQueue<double> _failedReads = new();
     private readonly ConcurrentQueue<double> _failedWrites = new();
-    private readonly ConcurrentQueue<(double StartedMs, double DurationMs)> _requests = new();
+    private readonly ConcurrentQueue<(double StartedMs, double DurationMs, string What)> _requests = new();
     private readonly List<FaultWindow> _faults = [];
 
     public double NowMs => _clock.Elapsed.TotalMilliseconds;
@@ -43,8 +43,8 @@ internal sealed class ConsistencyHistory
 
     public void WriteFailed(double startedMs) => _failedWrites.Enqueue(startedMs);
 
-    /// <summary>Any request, read or write, answered or not: how long it took from its start.</summary>
-    public void Timed(double startedMs) => _requests.Enqueue((startedMs, NowMs - startedMs));
+    /// <summary>Any request, read or write, answered or not: how long it took from its start, and what it was (kind, node, outcome).</summary>
+    public void Timed(double startedMs, string what) => _requests.Enqueue((startedMs, NowMs - startedMs, what));
 
     public FaultWindow BeginFault(string name)
     {
@@ -87,9 +87,9 @@ internal sealed class ConsistencyHistory
             }
         }
 
-        foreach (var (started, duration) in _requests)
+        foreach (var (started, duration, what) in _requests)
         {
-            WindowOf(started).AddRequest(duration);
+            WindowOf(started).AddRequest(started, duration, what);
         }
 
         foreach (var started in _failedReads)
@@ -205,10 +205,27 @@ internal sealed class WindowStats(string name, FaultWindow? fault)
     /// <summary>Requests that took longer than the most a request may wait on Redis (250 ms), whatever held them.</summary>
     public long RequestsOver250Ms { get; private set; }
 
-    public void AddRequest(double durationMs)
+    /// <summary>The slowest requests over 250 ms (at most five), slowest first: which kind, on which node, when.</summary>
+    public List<string> SlowestRequests { get; } = [];
+
+    private readonly List<(double DurationMs, string Text)> _slowest = [];
+
+    public void AddRequest(double startedMs, double durationMs, string what)
     {
         LongestRequestMs = Math.Max(LongestRequestMs, Math.Round(durationMs));
         RequestsOver250Ms += durationMs > 250 ? 1 : 0;
+        if (durationMs > 250)
+        {
+            _slowest.Add((durationMs, $"{what} started at {Math.Round(startedMs / 1000, 3)} s: {Math.Round(durationMs)} ms"));
+            _slowest.Sort((a, b) => b.DurationMs.CompareTo(a.DurationMs));
+            if (_slowest.Count > 5)
+            {
+                _slowest.RemoveAt(5);
+            }
+
+            SlowestRequests.Clear();
+            SlowestRequests.AddRange(_slowest.Select(x => x.Text));
+        }
     }
 
     public void Add(double staleness, bool beyondBound)

@@ -66,7 +66,8 @@ internal sealed record ConsistencyReport(
             w.ReadQueriesPerSecond,
             w.FailedReads,
             w.FailedWrites,
-            w.Fault?.Detail))],
+            w.Fault?.Detail,
+            [.. w.SlowestRequests]))],
         evaluation.Examples);
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
@@ -85,6 +86,11 @@ internal sealed record ConsistencyReport(
         {
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"  {w.Name,-54} {Show(w.InjectedAtSeconds),6} {Show(w.DownMs),9} {Show(w.HealthyAfterMs),11} {w.BoundMs,9} {w.ReadsChecked,8} {w.StaleReads,8} {w.StaleBeyondBound,7} {w.WorstStalenessMs,9} {w.LongestRequestMs,11} {w.RequestsOver250Ms,8} {Show(w.ReadQueriesPerSecond),8} {w.FailedReads,6}/{w.FailedWrites}  {w.Detail}");
+        }
+
+        foreach (var w in Windows.Where(w => w.SlowestRequests.Count > 0))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  slowest in {w.Name}: {string.Join("; ", w.SlowestRequests)}");
         }
 
         foreach (var s in StaleExamples)
@@ -119,4 +125,5 @@ internal sealed record WindowReport(
     double? ReadQueriesPerSecond,
     int FailedReads,
     int FailedWrites,
-    string? Detail);
+    string? Detail,
+    IReadOnlyList<string> SlowestRequests);

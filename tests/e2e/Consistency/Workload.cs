@@ -49,7 +49,7 @@ internal sealed class Workload(ConsistencyCluster cluster, ConsistencyHistory hi
                 timeout.CancelAfter(RequestTimeout);
                 using var response = await node.Client.SendAsync(request, timeout.Token);
                 var acknowledged = history.NowMs;
-                history.Timed(started);
+                history.Timed(started, $"PUT on {node.Name}: {(int)response.StatusCode}");
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     var version = (await response.Content.ReadFromJsonAsync<JsonElement>(timeout.Token)).GetProperty("version").GetInt32();
@@ -70,7 +70,7 @@ internal sealed class Workload(ConsistencyCluster cluster, ConsistencyHistory hi
                 }
 
                 // Outcome unknown (the node died mid-request): it committed or it did not; the database says which.
-                history.Timed(started);
+                history.Timed(started, $"PUT on {node.Name}: {e.GetType().Name}");
                 history.WriteFailed(started);
                 known[product.Id] = await hot.VersionInDatabaseAsync(cluster, product.Id);
                 await PauseAsync(FailurePause, stop);
@@ -94,16 +94,17 @@ internal sealed class Workload(ConsistencyCluster cluster, ConsistencyHistory hi
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
                 timeout.CancelAfter(RequestTimeout);
                 using var response = await node.Client.GetAsync(list ? listUri : new Uri($"/api/products/{product}", UriKind.Relative), timeout.Token);
+                var what = $"GET {(list ? "list" : "item")} on {node.Name}";
                 if (response.StatusCode != HttpStatusCode.OK)
                 {
-                    history.Timed(started);
+                    history.Timed(started, $"{what}: {(int)response.StatusCode}");
                     history.ReadFailed(started);
                     await PauseAsync(FailurePause, stop);
                     continue;
                 }
 
                 var body = await response.Content.ReadFromJsonAsync<JsonElement>(timeout.Token);
-                history.Timed(started);
+                history.Timed(started, $"{what}: 200");
                 if (list)
                 {
                     foreach (var item in body.GetProperty("items").EnumerateArray())
@@ -127,7 +128,7 @@ internal sealed class Workload(ConsistencyCluster cluster, ConsistencyHistory hi
                     return;
                 }
 
-                history.Timed(started);
+                history.Timed(started, $"GET {(list ? "list" : "item")} on {node.Name}: {e.GetType().Name}");
                 history.ReadFailed(started);
                 await PauseAsync(FailurePause, stop);
             }
