@@ -46,7 +46,7 @@ public sealed class ConsistencyCheckerTests(ITestOutputHelper output)
         Assert.True(report.EventsLost == 0, $"{report.EventsLost} of {report.Events.Committed} events did not reach the invalidator's effect: {report.Events}");
         Assert.True(report.Converged, $"the nodes did not all serve the last committed versions within the deadline ({report.ConvergenceMs} ms)");
         // Each Redis call waits at most 250 ms (ADR 013), so a Redis fault must not hold a request for seconds. Until the
-        // services' thread pool started with 32 workers a Sentinel fail-over stalled every request in flight for 2.6-4.6 s.
+        // services' thread pool started with 8 workers a Sentinel fail-over stalled every request in flight for 2.6-4.6 s.
         foreach (var window in report.Windows.Where(w => w.Name.StartsWith("redis", StringComparison.Ordinal)))
         {
             Assert.True(window.LongestRequestMs <= RedisFaultLongestRequest.TotalMilliseconds,
