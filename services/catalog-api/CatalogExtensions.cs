@@ -34,7 +34,7 @@ public static class CatalogExtensions
         builder.AddApiKeyAuthentication(CatalogScopes.Write);
         builder.AddPlatformRateLimiting();
         builder.AddViewLimits();
-        // Before ready: the hot read paths (every content coding, HEAD) and one product update through the PUT pipeline, rolled back.
+        // Before ready: the hot read paths (every content coding, HEAD) and product updates through the PUT endpoint, rolled back.
         builder.AddWarmUp(plan =>
         {
             plan.Paths.AddRange([

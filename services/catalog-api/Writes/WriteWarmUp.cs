@@ -61,12 +61,11 @@ internal static class WriteWarmUp
             ?? throw new InvalidOperationException($"no endpoint named {UpdateEndpoint}");
         var json = scope.ServiceProvider.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         // The body a client sends back after a GET, with the price changed too so both product events are written.
-        var body = JsonSerializer.Deserialize<UpdateProductRequest>(JsonSerializer.Serialize(ProductWriteEndpoints.ToDto(product), json), json)! with
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(ProductWriteEndpoints.ToDto(product) with
         {
             Description = product.Description.Length < 2000 ? product.Description + " " : product.Description[..^1],
             Price = product.Price >= ProductRules.MaxPrice ? product.Price - 0.01m : product.Price + 0.01m,
-        };
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, json);
+        }, json);
         var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
         context.Request.Method = HttpMethods.Put;
         context.Request.Path = $"/api/products/{product.Id}";

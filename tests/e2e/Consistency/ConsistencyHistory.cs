@@ -206,7 +206,7 @@ internal sealed class WindowStats(string name, FaultWindow? fault)
     public long RequestsOver250Ms { get; private set; }
 
     /// <summary>The slowest requests over 250 ms (at most five), slowest first: which kind, on which node, when.</summary>
-    public List<string> SlowestRequests { get; } = [];
+    public IReadOnlyList<string> SlowestRequests => [.. _slowest.OrderByDescending(r => r.DurationMs).Take(5).Select(r => r.Text)];
 
     private readonly List<(double DurationMs, string Text)> _slowest = [];
 
@@ -217,14 +217,6 @@ internal sealed class WindowStats(string name, FaultWindow? fault)
         if (durationMs > 250)
         {
             _slowest.Add((durationMs, $"{what} started at {Math.Round(startedMs / 1000, 3)} s: {Math.Round(durationMs)} ms"));
-            _slowest.Sort((a, b) => b.DurationMs.CompareTo(a.DurationMs));
-            if (_slowest.Count > 5)
-            {
-                _slowest.RemoveAt(5);
-            }
-
-            SlowestRequests.Clear();
-            SlowestRequests.AddRange(_slowest.Select(x => x.Text));
         }
     }
 
