@@ -43,7 +43,8 @@ public static partial class WarmUp
     /// <summary>
     /// Adds the warm-up: once the server listens, open <see cref="WarmUpOptions.PostgresConnections"/> pooled
     /// connections, run the plan's steps, and GET each plan path from this node (identity, br and gzip, HEAD too), so
-    /// the JIT, the pools and the first cache entries are made before traffic. A <c>warm-up</c> readiness check is
+    /// the JIT, the pools and the first cache entries are made before traffic; then one full garbage collection, so the
+    /// process's first (and costliest) one is not taken during a request. A <c>warm-up</c> readiness check is
     /// Unhealthy (503 on <c>/health/ready</c>) until then. ReadyToRun (see <c>./platform</c>) removes most of the JIT; this does the rest.
     /// </summary>
     public static IHostApplicationBuilder AddWarmUp(this IHostApplicationBuilder builder, Action<WarmUpPlan>? configure = null)
@@ -143,8 +144,14 @@ public static partial class WarmUp
                     }
                 }
 
-                var summary = $"warmed in {clock.ElapsedMilliseconds} ms ({requests} requests, {failures} failed)";
-                LogWarmed(logger, clock.ElapsedMilliseconds, requests, failures);
+                // The process's first collection marks everything start and warm-up allocated (nothing is older yet):
+                // measured 17-27 ms of pause, which landed on one of the first requests after ready. Taken here, before
+                // ready, the survivors are promoted once and the first requests' collections are ordinary gen0 ones.
+                var collecting = System.Diagnostics.Stopwatch.StartNew();
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+                var collected = collecting.ElapsedMilliseconds;
+                var summary = $"warmed in {clock.ElapsedMilliseconds} ms ({requests} requests, {failures} failed; heap collected in {collected} ms)";
+                LogWarmed(logger, clock.ElapsedMilliseconds, requests, failures, collected);
                 state.Finish(summary);
             }
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
@@ -175,8 +182,8 @@ public static partial class WarmUp
             return uri;
         }
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "Warmed up in {Milliseconds} ms: {Requests} requests to itself, {Failures} failed")]
-        private static partial void LogWarmed(ILogger logger, long milliseconds, int requests, int failures);
+        [LoggerMessage(Level = LogLevel.Information, Message = "Warmed up in {Milliseconds} ms: {Requests} requests to itself, {Failures} failed; heap collected in {CollectedMilliseconds} ms")]
+        private static partial void LogWarmed(ILogger logger, long milliseconds, int requests, int failures, long collectedMilliseconds);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Warm-up did not finish within {Timeout}; reporting ready anyway")]
         private static partial void LogTimedOut(ILogger logger, TimeSpan timeout);

@@ -16,7 +16,8 @@ namespace Platform.Benchmarks.ColdStart;
 /// unless <c>--il-dll</c>). Every request reads a key no earlier request read (list pages of every sort and size,
 /// items), with <c>Accept-Encoding: br, gzip</c>, and every tenth is a PUT; so both passes pay the same PostgreSQL and
 /// Redis work and differ only in what the process had not done yet. Target: the first pass's p99 ≤ 1.5 × the steady
-/// pass's p99, for the ReadyToRun build.
+/// pass's p99, for the ReadyToRun build. The figure's note names each trial's slowest first-pass requests and what the
+/// node's JIT and GC did in each pass (its own <c>/metrics</c>), which is where a cold start's cost shows.
 /// </summary>
 internal static class ColdStartBenchmark
 {
@@ -72,7 +73,9 @@ internal static class ColdStartBenchmark
             results.Add(Section, $"{name}: start to ready", ready, "ms", samples: runs.Count);
             results.Add(Section, $"{name}: first pass p99", firstP99, "ms", samples: runs.Count,
                 baseline: new Baseline($"{name}: steady pass p99", steadyP99), target: v == 0 ? Target.RatioAtMost(1.5) : null,
-                note: "each trial (first/steady p99): " + string.Join(", ", runs.Select(r => $"{F(Stats.PercentileOf(r.First, 0.99))}/{F(Stats.PercentileOf(r.Steady, 0.99))} @ {r.Load.Split(' ')[0]}")));
+                note: "each trial (first/steady p99): " + string.Join(", ", runs.Select(r => $"{F(Stats.PercentileOf(r.First, 0.99))}/{F(Stats.PercentileOf(r.Steady, 0.99))} @ {r.Load.Split(' ')[0]}"))
+                    + "; each trial's slowest first-pass requests (# in the pass): " + string.Join(" | ", runs.Select(r => r.Slowest))
+                    + "; the node's runtime in each trial's first pass / steady pass: " + string.Join(" | ", runs.Select(r => $"{r.FirstRuntime} / {r.SteadyRuntime}")));
             results.Add(Section, $"{name}: first pass max", firstMax, "ms", samples: runs.Count);
             results.Add(Section, $"{name}: first PUT", firstPut, "ms", samples: runs.Count);
             failed |= runs.Any(r => r.Errors > 0);
@@ -87,7 +90,7 @@ internal static class ColdStartBenchmark
         return failed ? 1 : 0;
     }
 
-    private sealed record Trial(double ReadyMs, List<double> First, List<double> Steady, double FirstPutMs, int Errors, string Load);
+    private sealed record Trial(double ReadyMs, List<double> First, List<double> Steady, double FirstPutMs, int Errors, string Load, string Slowest, RuntimeCounters FirstRuntime, RuntimeCounters SteadyRuntime);
 
     private static async Task<Trial> RunTrialAsync(string binary, bool warmUp, PlatformEnvironment environment, long product, int requests, Func<int> next)
     {
@@ -103,7 +106,8 @@ internal static class ColdStartBenchmark
         client.DefaultRequestHeaders.TryAddWithoutValidation("X-Api-Key", environment.CatalogWriteKey);
         var errors = 0;
         double firstPut = double.NaN;
-        async Task<List<double>> PassAsync()
+        var slowest = new List<(double Ms, int Index, string What)>();
+        async Task<List<double>> PassAsync(bool first)
         {
             var times = new List<double>(requests);
             for (var i = 0; i < requests; i++)
@@ -111,9 +115,11 @@ internal static class ColdStartBenchmark
                 var n = next();
                 var watch = Stopwatch.StartNew();
                 HttpResponseMessage response;
+                var what = Path(n);
                 if (i % 10 == 9)
                 {
-                    response = await PutAsync(client, product, n);
+                    (response, var getMs) = await PutAsync(client, product, n);
+                    what = $"PUT (its GET {F(getMs)} ms)";
                     if (double.IsNaN(firstPut))
                     {
                         firstPut = watch.Elapsed.TotalMilliseconds;
@@ -121,11 +127,16 @@ internal static class ColdStartBenchmark
                 }
                 else
                 {
-                    response = await client.GetAsync(Path(n));
+                    response = await client.GetAsync(what);
                 }
 
                 await response.Content.CopyToAsync(Stream.Null);
                 times.Add(watch.Elapsed.TotalMilliseconds);
+                if (first)
+                {
+                    slowest.Add((watch.Elapsed.TotalMilliseconds, i, what));
+                }
+
                 errors += response.IsSuccessStatusCode ? 0 : 1;
                 response.Dispose();
             }
@@ -133,9 +144,48 @@ internal static class ColdStartBenchmark
             return times;
         }
 
-        var first = await PassAsync();
-        var steady = await PassAsync();
-        return new Trial(ready, first, steady, firstPut, errors, Machine.LoadAverage());
+        using var metrics = new HttpClient { BaseAddress = node.BaseAddress };
+        var atReady = await RuntimeCountersAsync(metrics);
+        var first = await PassAsync(first: true);
+        var afterFirst = await RuntimeCountersAsync(metrics);
+        var steady = await PassAsync(first: false);
+        var afterSteady = await RuntimeCountersAsync(metrics);
+        var top = string.Join("; ", slowest.OrderByDescending(s => s.Ms).Take(3).Select(s => $"#{s.Index} {s.What} {F(s.Ms)} ms"));
+        Console.Error.WriteLine($"{(warmUp ? "warm-up" : "no warm-up")}: first pass p99 {F(Stats.PercentileOf(first, 0.99))} ms, steady {F(Stats.PercentileOf(steady, 0.99))} ms; slowest first-pass requests: {top}");
+        Console.Error.WriteLine($"  first pass: {afterFirst - atReady}; steady pass: {afterSteady - afterFirst}");
+        return new Trial(ready, first, steady, firstPut, errors, Machine.LoadAverage(), top, afterFirst - atReady, afterSteady - afterFirst);
+    }
+
+    // The node's own runtime counters (its /metrics): what the JIT and the GC did during a pass.
+    private sealed record RuntimeCounters(double JitMethods, double JitSeconds, double Gen0, double Gen1, double Gen2, double GcPauseSeconds)
+    {
+        public static RuntimeCounters operator -(RuntimeCounters a, RuntimeCounters b) =>
+            new(a.JitMethods - b.JitMethods, a.JitSeconds - b.JitSeconds, a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.GcPauseSeconds - b.GcPauseSeconds);
+
+        public override string ToString() =>
+            $"JIT {JitMethods:0} methods {JitSeconds * 1000:0.0} ms, GCs {Gen0:0}/{Gen1:0}/{Gen2:0} (gen0/1/2) paused {GcPauseSeconds * 1000:0.0} ms";
+    }
+
+    private static async Task<RuntimeCounters> RuntimeCountersAsync(HttpClient client)
+    {
+        var text = await client.GetStringAsync("/metrics");
+        double Value(string name)
+        {
+            foreach (var line in text.Split('\n'))
+            {
+                if (line.StartsWith(name, StringComparison.Ordinal) && line.LastIndexOf(' ') is var space and > 0)
+                {
+                    return double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
+                }
+            }
+
+            return double.NaN;
+        }
+
+        return new RuntimeCounters(
+            Value("dotnet_jit_compiled_methods_total"), Value("dotnet_jit_compilation_time_seconds_total"),
+            Value("dotnet_gc_collections_total{gc_heap_generation=\"gen0\"}"), Value("dotnet_gc_collections_total{gc_heap_generation=\"gen1\"}"),
+            Value("dotnet_gc_collections_total{gc_heap_generation=\"gen2\"}"), Value("dotnet_gc_pause_time_seconds_total"));
     }
 
     // A key no earlier request of the run read: list pages by category, sort and size, or an item.
@@ -151,16 +201,19 @@ internal static class ColdStartBenchmark
         return $"/api/products?category={1 + (shape % 50)}&sort={sorts[shape / 50 % 4]}&limit={1 + (shape / 200 % 100)}";
     }
 
-    private static async Task<HttpResponseMessage> PutAsync(HttpClient client, long product, int n)
+    // The PUT a client sends after reading the product (its ETag), and how long that read took.
+    private static async Task<(HttpResponseMessage Response, double GetMs)> PutAsync(HttpClient client, long product, int n)
     {
+        var watch = Stopwatch.StartNew();
         using var current = await client.GetAsync($"/api/products/{product}");
+        var getMs = watch.Elapsed.TotalMilliseconds;
         var etag = current.Headers.ETag?.Tag ?? "\"v1\"";
         var put = new HttpRequestMessage(HttpMethod.Put, $"/api/products/{product}")
         {
             Content = JsonContent.Create(new { name = $"Cold start {n}", description = "", categoryId = 1, price = 9.5m, currency = "EUR", status = "draft" }),
         };
         put.Headers.TryAddWithoutValidation("If-Match", etag.Replace("-br\"", "\"", StringComparison.Ordinal).Replace("-gzip\"", "\"", StringComparison.Ordinal));
-        return await client.SendAsync(put);
+        return (await client.SendAsync(put), getMs);
     }
 
     private static async Task<long> CreateBenchProductAsync(string binary, PlatformEnvironment environment)
