@@ -34,7 +34,8 @@ public static class CacheMetrics
                 .Concat(Observe(s => s.BackplaneReplayedCount, "event", "replayed"))
                 .Concat(Observe(s => s.BackplaneGapCount, "event", "gap"))
                 .Concat(Observe(s => s.BackplaneResyncCount, "event", "resync"))
-                .Concat(Observe(s => s.BackplaneResumeCount, "event", "resume")), "{message}", "Backplane invalidations by event");
+                .Concat(Observe(s => s.BackplaneResumeCount, "event", "resume"))
+                .Concat(Observe(s => s.BackplaneResubscribeCount, "event", "resubscribe")), "{message}", "Backplane invalidations by event");
     }
 
     internal static void Register(CacheStatistics statistics)

@@ -22,6 +22,7 @@ public sealed class CacheStatistics
     internal long BackplaneGaps;
     internal long BackplaneResyncs;
     internal long BackplaneResumes;
+    internal long BackplaneResubscribes;
     internal long L1Evictions;
 
     /// <summary>The sum of every kind's L1 hits: the hit path counts only its entry's kind (one interlocked add).</summary>
@@ -57,6 +58,9 @@ public sealed class CacheStatistics
 
     /// <summary>Times this node heard again after a deaf spell (no heartbeat confirmed within the heartbeat timeout) and stopped trusting its older L1 entries.</summary>
     public long BackplaneResumeCount => Interlocked.Read(ref BackplaneResumes);
+
+    /// <summary>Times this node subscribed again because its own heartbeats stopped arriving while Redis took them.</summary>
+    public long BackplaneResubscribeCount => Interlocked.Read(ref BackplaneResubscribes);
 
     /// <summary>The kind of keys <see cref="CacheOptions.KindOf"/> does not name, or names past <see cref="MaxKinds"/>.</summary>
     public const string OtherKind = "other";

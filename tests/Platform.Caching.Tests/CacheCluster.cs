@@ -31,6 +31,9 @@ internal sealed class CacheCluster : IAsyncDisposable
 
     public TwoLevelCache this[int index] => _nodes[index].Cache;
 
+    /// <summary>Node <paramref name="index"/>'s own Redis connection.</summary>
+    public ConnectionMultiplexer Connection(int index) => _nodes[index].Connection;
+
     public TcpProxy Proxy(int index) => _nodes[index].Proxy ?? throw new InvalidOperationException("node was started without a proxy");
 
     /// <summary>Nodes on the shared Redis server (database 1).</summary>

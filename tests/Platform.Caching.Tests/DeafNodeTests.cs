@@ -109,6 +109,26 @@ public sealed class DeafNodeTests
     }
 
     [Fact]
+    public async Task ANodeWhoseSubscriptionIsGoneWhileRedisAnswersSubscribesAgainAndHearsEvictions()
+    {
+        await using var cluster = await CacheCluster.StartAsync(2, o => o.ResubscribeAfter = TimeSpan.FromSeconds(1));
+        var (reader, writer) = (cluster[0], cluster[1]);
+        await Eventually.TrueAsync(() => Task.FromResult(reader.IsBackplaneConnected), Deadline, "hearing");
+
+        // What a client that never resubscribed after a reconnect leaves behind: the node's channels are gone from the
+        // server while its connection works (seen once in ~150 kill-and-restart trials).
+        await cluster.Connection(0).GetSubscriber().UnsubscribeAllAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(!reader.IsBackplaneConnected), Deadline, "deaf once its heartbeats stop arriving");
+        await Eventually.TrueAsync(() => Task.FromResult(reader.IsBackplaneConnected), Deadline, "hearing again");
+        Assert.Equal(1, reader.Statistics.BackplaneResubscribeCount);
+
+        await reader.GetOrSetAsync("k", (_, _) => Task.FromResult("v1"), Hour);
+        Assert.True(reader.IsFreshInL1("k"));
+        await writer.RemoveAsync("k");
+        await Eventually.TrueAsync(() => Task.FromResult(!reader.IsFreshInL1("k")), Deadline, "the other node's eviction heard");
+    }
+
+    [Fact]
     public async Task AfterHearingResumesNoEntryReadBeforeTheGapIsServed()
     {
         // An eviction Redis held while frozen may run after the node's first heartbeat back: the node cannot know what

@@ -48,6 +48,9 @@ internal sealed class RedisBackplane : IAsyncDisposable
     private long _failuresCovered;
     private volatile bool _catchUpNeeded;
     private volatile bool _subscribed;
+    private long _lastBeatArrivedMs;
+    private long _lastBeatSentMs;
+    private long _subscribedMs;
 
     public RedisBackplane(RedisLayer l2, CacheOptions options, string nodeId, IInvalidationTarget target, CacheStatistics stats, CacheClock clock, ILogger logger)
     {
@@ -180,8 +183,33 @@ internal sealed class RedisBackplane : IAsyncDisposable
             throw;
         }
 
+        Interlocked.Exchange(ref _subscribedMs, CacheClock.LiveMs);
         _subscribed = true;
         _catchUpNeeded = true;
+    }
+
+    /// <summary>
+    /// True when this node's heartbeats have stopped arriving for <see cref="CacheOptions.ResubscribeAfter"/> (counted
+    /// from the later of the last arrival and the last subscribe) while Redis took the last one sent: the connection
+    /// works and the subscription does not. A Redis that does not answer (down, frozen, cut off) fails the sends instead.
+    /// </summary>
+    private bool SubscriptionLost()
+    {
+        var now = CacheClock.LiveMs;
+        var quietSince = Math.Max(Interlocked.Read(ref _lastBeatArrivedMs), Interlocked.Read(ref _subscribedMs));
+        var sentAgo = now - Interlocked.Read(ref _lastBeatSentMs);
+        return now - quietSince > (long)_options.ResubscribeAfter.TotalMilliseconds && sentAgo <= _heartbeatTimeoutMs;
+    }
+
+    private async Task ResubscribeAsync()
+    {
+        _logger.LogWarning("Cache backplane: no heartbeat of this node arrived for {Seconds:0.#} s while Redis took them; subscribing again", _options.ResubscribeAfter.TotalSeconds);
+        _stats.Increment(ref _stats.BackplaneResubscribes);
+        _subscribed = false;
+        var subscriber = _l2.Connection.GetSubscriber();
+        await subscriber.UnsubscribeAsync(_l2.Channel, OnMessage);
+        await subscriber.UnsubscribeAsync(_l2.HeartbeatChannel, OnHeartbeat);
+        await SubscribeAsync();
     }
 
     private void OnMessage(RedisChannel channel, RedisValue value)
@@ -199,6 +227,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
     // Stamped on arrival, not when the loop gets to it: a loop busy replaying must not make a timely heartbeat look late.
     private void OnHeartbeat(RedisChannel channel, RedisValue value)
     {
+        Interlocked.Exchange(ref _lastBeatArrivedMs, CacheClock.LiveMs);
         var parts = ((string?)value)?.Split('|');
         if (parts is { Length: 3 }
             && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
@@ -239,6 +268,7 @@ internal sealed class RedisBackplane : IAsyncDisposable
         try
         {
             await _l2.HeartbeatAsync(CacheClock.LiveMs);
+            Interlocked.Exchange(ref _lastBeatSentMs, CacheClock.LiveMs);
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
@@ -273,6 +303,10 @@ internal sealed class RedisBackplane : IAsyncDisposable
                 if (!_subscribed)
                 {
                     await SubscribeAsync();
+                }
+                else if (SubscriptionLost())
+                {
+                    await ResubscribeAsync();
                 }
 
                 if (_catchUpNeeded)
