@@ -223,6 +223,7 @@ public sealed class BackplaneRecoveryTests
         {
             o.DegradedL1Ttl = TimeSpan.FromMinutes(5);
             o.HeartbeatTimeout = TimeSpan.FromSeconds(5);
+            o.ResubscribeAfter = TimeSpan.FromSeconds(30);
         });
         var cache = cluster[0];
         await cache.GetOrSetAsync("cached", (_, _) => Task.FromResult("from-before"));

@@ -53,6 +53,7 @@ public sealed class RedisOutageReplayTests : IAsyncLifetime
             KeyPrefix = _fixture.RedisPrefix,
             GapCheckInterval = TimeSpan.FromMilliseconds(200),
             HeartbeatTimeout = TimeSpan.FromSeconds(5),
+            ResubscribeAfter = TimeSpan.FromSeconds(30),
             DegradedL1Ttl = TimeSpan.FromSeconds(10),
         }, nodeRedis);
         await node.StartAsync();

@@ -53,6 +53,7 @@ public sealed class QueryShapeTests(DemoCatalogFixture fixture) : IClassFixture<
         await using var node = fixture.StartNode(overrides: new Dictionary<string, string?>
         {
             ["Cache:HeartbeatTimeout"] = "00:00:05",
+            ["Cache:ResubscribeAfter"] = "00:00:30",
             ["Cache:DegradedL1Ttl"] = "00:00:10",
         });
         var client = node.CreateClient();
