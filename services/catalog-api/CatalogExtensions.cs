@@ -34,7 +34,8 @@ public static class CatalogExtensions
         builder.AddApiKeyAuthentication(CatalogScopes.Write);
         builder.AddPlatformRateLimiting();
         builder.AddViewLimits();
-        // Before ready: the hot read paths (every content coding, HEAD) and product updates through the PUT endpoint, rolled back.
+        // Before ready: the hot read paths (every content coding, HEAD), product updates through the PUT endpoint, rolled
+        // back, and a PUT over HTTP that is refused as stale (412).
         builder.AddWarmUp(plan =>
         {
             plan.Paths.AddRange([
@@ -43,6 +44,7 @@ public static class CatalogExtensions
                 "/api/analytics/categories/1/daily",
             ]);
             plan.Steps.Add(WriteWarmUp.RunAsync);
+            plan.Requests.Add(WriteWarmUp.StalePutAsync);
         });
 
         builder.Services.AddValidatedOptions<CatalogOptions>(CatalogOptions.Section);

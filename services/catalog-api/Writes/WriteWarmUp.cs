@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Catalog.Api.Data;
@@ -9,6 +10,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Hosting;
+using Platform.Hosting.Security;
 
 namespace Catalog.Api.Writes;
 
@@ -95,6 +97,41 @@ internal static class WriteWarmUp
         }
 
         await transaction.RollbackAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A PUT of the first product sent to the node itself with a write key and an outdated If-Match: it goes through what
+    /// the in-process update skips (Kestrel reading the body, the key's authentication, the write policy's authorization,
+    /// the writes rate limit: one token of the key's bucket per round) and ends in 412 after loading the row, so nothing
+    /// changes. Measured: a node's first PUT after ready compiled ~70 methods of those the first time (19–26 ms).
+    /// Null (skipped) when the catalog is empty or no configured key may write.
+    /// </summary>
+    public static async Task<HttpRequestMessage?> StalePutAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var key = services.GetRequiredService<IOptions<ApiKeyOptions>>().Value.ApiKeys
+            .FirstOrDefault(k => k.Scopes.Contains(CatalogScopes.Write) && k.Key.Length > 0);
+        if (key is null)
+        {
+            return null;
+        }
+
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
+        var product = await db.Products.AsNoTracking().OrderBy(p => p.Id).FirstOrDefaultAsync(cancellationToken);
+        if (product is null)
+        {
+            return null;
+        }
+
+        var json = scope.ServiceProvider.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        var request = new HttpRequestMessage(HttpMethod.Put, $"/api/products/{product.Id}")
+        {
+            Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(ProductWriteEndpoints.ToDto(product), json)),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.TryAddWithoutValidation(ApiKeyOptions.HeaderName, key.Key);
+        request.Headers.TryAddWithoutValidation("If-Match", ETags.ForVersion(product.Version - 1));
+        return request;
     }
 
     // What Kestrel says of a request with Content-Length; without it the binding takes the body as absent.

@@ -36,6 +36,13 @@ public sealed class WarmUpPlan
     public List<string> Paths { get; } = [];
 
     public List<Func<IServiceProvider, CancellationToken, Task>> Steps { get; } = [];
+
+    /// <summary>
+    /// Other requests sent to itself over loopback after the paths, each round: a factory builds one (or null: skip it)
+    /// with the round's services. For the middleware a GET does not reach (authentication with a key, authorization, a
+    /// write's rate limit, reading a body); it must not change anything, since it runs on every start.
+    /// </summary>
+    public List<Func<IServiceProvider, CancellationToken, Task<HttpRequestMessage?>>> Requests { get; } = [];
 }
 
 public static partial class WarmUp
@@ -120,7 +127,7 @@ public static partial class WarmUp
                     await step(services, deadline.Token);
                 }
 
-                if (plan.Paths.Count > 0 && OwnAddress() is { } address)
+                if ((plan.Paths.Count > 0 || plan.Requests.Count > 0) && OwnAddress() is { } address)
                 {
                     using var client = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None, UseProxy = false }) { BaseAddress = address };
                     for (var round = 0; round < settings.Rounds; round++)
@@ -140,6 +147,20 @@ public static partial class WarmUp
                                 requests++;
                                 failures += (int)response.StatusCode >= 500 ? 1 : 0;
                             }
+                        }
+
+                        foreach (var factory in plan.Requests)
+                        {
+                            using var request = await factory(services, deadline.Token);
+                            if (request is null)
+                            {
+                                continue;
+                            }
+
+                            using var response = await client.SendAsync(request, deadline.Token);
+                            await response.Content.CopyToAsync(Stream.Null, deadline.Token);
+                            requests++;
+                            failures += (int)response.StatusCode >= 500 ? 1 : 0;
                         }
                     }
                 }

@@ -65,6 +65,39 @@ public sealed class WarmUpTests
     }
 
     [Fact]
+    public async Task ThePlansOtherRequestsAreSentEveryRoundAfterItsPathsAndANullOneIsSkipped()
+    {
+        var seen = new ConcurrentQueue<string>();
+        await using var app = await StartAsync(
+            TestServers.PostgresAdmin,
+            plan =>
+            {
+                plan.Paths.Add("/probe");
+                plan.Requests.Add((_, _) => Task.FromResult<HttpRequestMessage?>(new HttpRequestMessage(HttpMethod.Put, "/probe") { Content = new StringContent("body") }));
+                plan.Requests.Add((_, _) => Task.FromResult<HttpRequestMessage?>(null));
+            },
+            endpoints =>
+            {
+                endpoints.MapGet("/probe", () => { seen.Enqueue("GET"); return "ok"; });
+                endpoints.MapPut("/probe", async (HttpRequest request) =>
+                {
+                    using var reader = new StreamReader(request.Body);
+                    seen.Enqueue("PUT " + await reader.ReadToEndAsync());
+                    return Results.StatusCode(StatusCodes.Status412PreconditionFailed);
+                });
+            });
+        using var client = new HttpClient { BaseAddress = Address(app) };
+
+        await Readiness.WaitForReadyChecksAsync(client);
+
+        // Each of the 3 rounds: the path's 4 variants, then the PUT (its 412 is not a failure); the null one sends nothing.
+        Assert.Equal(Enumerable.Repeat<string[]>(["GET", "GET", "GET", "GET", "PUT body"], 3).SelectMany(r => r), seen);
+        var ready = await client.GetFromJsonAsync<JsonElement>(new Uri("/health/ready", UriKind.Relative));
+        Assert.StartsWith("warmed in", ready.GetProperty("checks").GetProperty("warm-up").GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Contains("(15 requests, 0 failed;", ready.GetProperty("checks").GetProperty("warm-up").GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AWarmUpThatFailsStillLetsTheNodeBecomeReady()
     {
         await using var app = await StartAsync(TestServers.PostgresAdmin, plan => plan.Steps.Add((_, _) => throw new InvalidOperationException("no such table")));
