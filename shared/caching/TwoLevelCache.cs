@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Platform.Caching.Backplane;
 using Platform.Caching.L1;
 using Platform.Caching.L2;
@@ -36,6 +37,14 @@ public sealed partial class TwoLevelCache : ITwoLevelCache, IInvalidationTarget,
     public TwoLevelCache(CacheOptions options, IConnectionMultiplexer? redis, ILogger<TwoLevelCache>? logger = null, TimeProvider? time = null, ICacheSerializer? serializer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        // The same check a host runs at start (AddPlatformCache), for a cache built directly: a heartbeat timeout past
+        // ResubscribeAfter, say, would otherwise resubscribe a healthy node over and over instead of failing here.
+        var validation = new CacheOptionsValidator().Validate(Options.DefaultName, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(CacheOptions), validation.Failures);
+        }
+
         _options = options;
         _logger = logger ?? NullLogger<TwoLevelCache>.Instance;
         _clock = new CacheClock(time ?? TimeProvider.System);

@@ -43,4 +43,14 @@ public sealed class CacheOptionsValidationTests
 
         Assert.Equal(["Cache:RedisCallTimeout must be positive and at most 250 ms (no request waits on Redis longer)"], error.Failures);
     }
+
+    [Fact]
+    public void ACacheBuiltDirectlyRefusesBadOptionsNamingTheKey()
+    {
+        var options = new CacheOptions { UseRedis = false, HeartbeatTimeout = TimeSpan.FromSeconds(6), DegradedL1Ttl = TimeSpan.FromSeconds(10) };
+
+        var error = Assert.Throws<OptionsValidationException>(() => new TwoLevelCache(options, redis: null));
+
+        Assert.Equal(["Cache:ResubscribeAfter must be longer than HeartbeatTimeout"], error.Failures);
+    }
 }

@@ -14,6 +14,7 @@ public sealed class ClusterSingleFlightTests
         {
             options.RedisCallTimeout = CacheOptions.MaxRedisCallTimeout;
             options.HeartbeatTimeout = TimeSpan.FromSeconds(5);
+            options.ResubscribeAfter = TimeSpan.FromSeconds(30);
             options.DegradedL1Ttl = TimeSpan.FromSeconds(10);
         });
         var runs = 0;
