@@ -24,8 +24,14 @@ internal static class OutboxSql
     // outage grows the backlog long before autovacuum analyzes it), the planner estimates one pending row and picks a
     // bitmap scan that reads and sorts the whole backlog for every batch: 25 ms per claim at 50,000 waiting, growing
     // with the backlog. The ordered index scan stops after @limit rows whatever the statistics say.
+    // synchronous_commit off (this transaction only): the batch's commit records what the broker already confirmed, so
+    // it need not wait for the disk. A database crash can lose only the last ~0.6 s of such commits; their rows are
+    // then waiting again and published once more with the same MessageIds, which at-least-once delivery allows
+    // (ADR 005). Everything the catalog writes, outbox rows included, still commits synchronously. Measured: relay
+    // 24.4-25.9k against 18.9-22.5k events/s, three interleaved pairs.
     public static string ClaimAndMark(string schema) => $"""
         SET LOCAL enable_bitmapscan = off;
+        SET LOCAL synchronous_commit = off;
         WITH claimed AS MATERIALIZED (
             SELECT id FROM {schema}.outbox
             WHERE dispatched_at IS NULL AND failed_at IS NULL
