@@ -10,9 +10,14 @@ public sealed class OutboxOptions : IValidatableObject
 {
     public const string Section = "Outbox";
 
-    /// <summary>Rows claimed, published and marked per round trip. 500 keeps a batch's transaction short while amortising the two queries.</summary>
+    /// <summary>
+    /// Rows claimed, published and marked per round trip. 1,000: a batch's transaction stays short (~35 ms at the
+    /// relay's rate) while the claim, the commit and the wait for the last confirm are paid half as often as at 500 —
+    /// four interleaved pairs of the relay runner: 28.0–29.4k against 22.9–26.3k events/s. A single event is still
+    /// published alone as soon as its NOTIFY arrives.
+    /// </summary>
     [Range(1, 10_000)]
-    public int BatchSize { get; set; } = 500;
+    public int BatchSize { get; set; } = 1000;
 
     /// <summary>
     /// Batches publishing at once while a backlog drains. The next batch is always claimed while the current one

@@ -13,7 +13,7 @@ public sealed class OutboxOptionsTests
     {
         var options = Validate([]);
 
-        Assert.Equal(500, options.BatchSize);
+        Assert.Equal(1000, options.BatchSize);
         Assert.Equal(TimeSpan.FromSeconds(5), options.PollInterval);
     }
 
