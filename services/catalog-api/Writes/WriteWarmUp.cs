@@ -58,8 +58,7 @@ internal static class WriteWarmUp
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var product = await db.Products.AsNoTracking().OrderBy(p => p.Id).FirstOrDefaultAsync(cancellationToken);
-        if (product is null)
+        if (await FirstProductAsync(db, cancellationToken) is not { } product)
         {
             // An empty catalog: nothing to update, and nothing a client could update either.
             return;
@@ -117,8 +116,7 @@ internal static class WriteWarmUp
 
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
-        var product = await db.Products.AsNoTracking().OrderBy(p => p.Id).FirstOrDefaultAsync(cancellationToken);
-        if (product is null)
+        if (await FirstProductAsync(db, cancellationToken) is not { } product)
         {
             return null;
         }
@@ -133,6 +131,10 @@ internal static class WriteWarmUp
         request.Headers.TryAddWithoutValidation("If-Match", ETags.ForVersion(product.Version - 1));
         return request;
     }
+
+    // The product both warm-up writes use: the first by id, read as a client's GET would have it.
+    private static Task<Product?> FirstProductAsync(CatalogDbContext db, CancellationToken cancellationToken) =>
+        db.Products.AsNoTracking().OrderBy(p => p.Id).FirstOrDefaultAsync(cancellationToken);
 
     // What Kestrel says of a request with Content-Length; without it the binding takes the body as absent.
     private sealed class HasBody : IHttpRequestBodyDetectionFeature

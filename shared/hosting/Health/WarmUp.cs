@@ -130,6 +130,14 @@ public static partial class WarmUp
                 if ((plan.Paths.Count > 0 || plan.Requests.Count > 0) && OwnAddress() is { } address)
                 {
                     using var client = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None, UseProxy = false }) { BaseAddress = address };
+                    async Task SendAsync(HttpRequestMessage request)
+                    {
+                        using var response = await client.SendAsync(request, deadline.Token);
+                        await response.Content.CopyToAsync(Stream.Null, deadline.Token);
+                        requests++;
+                        failures += (int)response.StatusCode >= 500 ? 1 : 0;
+                    }
+
                     for (var round = 0; round < settings.Rounds; round++)
                     {
                         foreach (var path in plan.Paths)
@@ -142,25 +150,19 @@ public static partial class WarmUp
                                     request.Headers.TryAddWithoutValidation("Accept-Encoding", encoding);
                                 }
 
-                                using var response = await client.SendAsync(request, deadline.Token);
-                                await response.Content.CopyToAsync(Stream.Null, deadline.Token);
-                                requests++;
-                                failures += (int)response.StatusCode >= 500 ? 1 : 0;
+                                await SendAsync(request);
                             }
                         }
 
                         foreach (var factory in plan.Requests)
                         {
-                            using var request = await factory(services, deadline.Token);
-                            if (request is null)
+                            if (await factory(services, deadline.Token) is { } request)
                             {
-                                continue;
+                                using (request)
+                                {
+                                    await SendAsync(request);
+                                }
                             }
-
-                            using var response = await client.SendAsync(request, deadline.Token);
-                            await response.Content.CopyToAsync(Stream.Null, deadline.Token);
-                            requests++;
-                            failures += (int)response.StatusCode >= 500 ? 1 : 0;
                         }
                     }
                 }
